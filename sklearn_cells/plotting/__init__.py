@@ -1,0 +1,3 @@
+"""plotting."""
+
+__all__: list[str] = []
