@@ -1,3 +1,6 @@
-"""datasets."""
+"""Synthetic data generators (``make_*``) and loaders for real file formats (``load_*``)."""
 
-__all__: list[str] = []
+from ._tracks import load_tracks_csv, tracks_from_frame
+from ._trajectories import make_trajectories
+
+__all__ = ["load_tracks_csv", "make_trajectories", "tracks_from_frame"]

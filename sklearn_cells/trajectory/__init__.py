@@ -1,10 +1,30 @@
-"""Trajectories: validation, transformers, classification and generation.
+"""Trajectories: validation, transformers, windows and classification.
 
 A trajectory is a float array ``(n_steps, n_dims)``, time first; a collection
 is a list (or 1-D object array) of them, or a 3-D array
-``(n_trajectories, n_steps, n_dims)``.
+``(n_trajectories, n_steps, n_dims)``. This is the transpose of sktime's
+channel-first ``(n, n_dims, n_steps)`` layout: each row is one time point, as
+in a track table.
 """
 
+from ._classifier import LSTMTrajectoryClassifier
+from ._features import TrajectoryFeatures
+from ._resample import TrajectoryResampler, resample_trajectories
+from ._scaler import TrajectoryScaler
 from ._validation import check_trajectories, check_trajectory_labels
+from ._velocity import VelocityTransformer
+from ._windows import TrajectoryWindowSampler, accuracy_vs_length, cut_windows
 
-__all__ = ["check_trajectories", "check_trajectory_labels"]
+__all__ = [
+    "LSTMTrajectoryClassifier",
+    "TrajectoryFeatures",
+    "TrajectoryResampler",
+    "TrajectoryScaler",
+    "TrajectoryWindowSampler",
+    "VelocityTransformer",
+    "accuracy_vs_length",
+    "check_trajectories",
+    "check_trajectory_labels",
+    "cut_windows",
+    "resample_trajectories",
+]

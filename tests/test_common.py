@@ -1,0 +1,206 @@
+"""Checks run over every estimator the package exports.
+
+Each exported estimator needs an entry in ``CASES``: a factory returning a
+small instance and data it can be fitted on in a second or two. A new
+estimator without an entry fails ``test_every_estimator_has_a_case``, so it is
+checked automatically once registered.
+"""
+
+import copy
+import inspect
+import pickle
+
+import joblib
+import numpy as np
+import pytest
+from imblearn.pipeline import make_pipeline as make_imb_pipeline
+from sklearn.base import BaseEstimator, clone, is_classifier
+from sklearn.exceptions import NotFittedError
+from sklearn.model_selection import GridSearchCV, StratifiedKFold
+from sklearn.utils import get_tags
+from sklearn.utils.estimator_checks import (
+    check_get_params_invariance,
+    check_no_attributes_set_in_init,
+    check_parameters_default_constructible,
+    check_set_params,
+)
+
+import sklearn_cells
+from sklearn_cells.datasets import make_trajectories
+
+
+def _trajectories(n_per_class=6, n_steps=40, classes=(1, 1, 0)):
+    """Small collagen-vs-plastic data at a common interval (z motion tells them apart)."""
+    n = tuple(n_per_class * c for c in classes)
+    X, y = make_trajectories(n_samples=n, n_steps=n_steps, sampling_interval=5.0, random_state=0)
+    return X, y
+
+
+def _lstm_case():
+    X, y = _trajectories()
+    X = [np.diff(x, axis=0) / 5.0 for x in X]
+    return sklearn_cells.LSTMTrajectoryClassifier(hidden_size=4, max_epochs=3, random_state=0), X, y
+
+
+CASES = {
+    "LSTMTrajectoryClassifier": _lstm_case,
+    "TrajectoryWindowSampler": lambda: (sklearn_cells.TrajectoryWindowSampler(10), *_trajectories()),
+    "TrajectoryResampler": lambda: (sklearn_cells.TrajectoryResampler(step=2), *_trajectories()),
+    "VelocityTransformer": lambda: (sklearn_cells.VelocityTransformer(dt=5.0), *_trajectories()),
+    "TrajectoryScaler": lambda: (sklearn_cells.TrajectoryScaler(), *_trajectories()),
+    "TrajectoryFeatures": lambda: (sklearn_cells.TrajectoryFeatures(dt=5.0), *_trajectories()),
+}
+
+ESTIMATORS = sorted(
+    name
+    for name in sklearn_cells.__all__
+    if inspect.isclass(getattr(sklearn_cells, name))
+    and issubclass(getattr(sklearn_cells, name), BaseEstimator)
+)
+
+
+def test_every_estimator_has_a_case():
+    missing = sorted(set(ESTIMATORS) - set(CASES))
+    assert not missing, f"add a CASES entry in tests/test_common.py for {missing}"
+
+
+def _output(estimator, X, y):
+    """The estimator's main output on X, for comparisons."""
+    for method in ("predict_proba", "predict", "score_samples", "transform"):
+        if hasattr(estimator, method):
+            out = getattr(estimator, method)(X)
+            return _as_comparable(out)
+    raise AssertionError(f"{type(estimator).__name__} has no output method")
+
+
+def _as_comparable(out):
+    if isinstance(out, (list, tuple)) or (isinstance(out, np.ndarray) and out.dtype == object):
+        return [np.asarray(o) for o in out]
+    return np.asarray(out)
+
+
+def _assert_same(a, b):
+    if isinstance(a, list):
+        assert len(a) == len(b)
+        for x, z in zip(a, b):
+            np.testing.assert_array_equal(x, z)
+    else:
+        np.testing.assert_array_equal(a, b)
+
+
+def _fit(estimator, X, y):
+    return estimator.fit(X, y)
+
+
+def _is_sampler(estimator):
+    return hasattr(estimator, "fit_resample")
+
+
+@pytest.fixture(params=ESTIMATORS)
+def case(request):
+    estimator, X, y = CASES[request.param]()
+    return request.param, estimator, X, y
+
+
+@pytest.mark.parametrize(
+    "check",
+    [
+        check_parameters_default_constructible,
+        check_no_attributes_set_in_init,
+        check_get_params_invariance,
+        check_set_params,
+    ],
+)
+def test_sklearn_checks(case, check):
+    name, estimator, _, _ = case
+    check(name, estimator)
+
+
+def test_fit_returns_self(case):
+    _, estimator, X, y = case
+    assert _fit(estimator, X, y) is estimator
+
+
+def test_not_fitted_error(case):
+    _, estimator, X, _ = case
+    if not get_tags(estimator).requires_fit:
+        pytest.skip("stateless estimator")
+    methods = [m for m in ("predict", "predict_proba", "transform", "score_samples", "sample")
+               if hasattr(estimator, m)]
+    assert methods
+    for method in methods:
+        with pytest.raises(NotFittedError):
+            getattr(estimator, method)(X) if method != "sample" else estimator.sample(2)
+
+
+def test_clone_refit_reproduces(case):
+    _, estimator, X, y = case
+    if _is_sampler(estimator):
+        a = estimator.fit_resample(X, y)[0]
+        b = clone(estimator).fit_resample(X, y)[0]
+        _assert_same(_as_comparable(a), _as_comparable(b))
+        return
+    a = _output(_fit(clone(estimator), X, y), X, y)
+    b = _output(_fit(clone(estimator), X, y), X, y)
+    _assert_same(a, b)
+
+
+def test_pickle_and_joblib_round_trip(case, tmp_path):
+    _, estimator, X, y = case
+    if _is_sampler(estimator):
+        pytest.skip("samplers keep no model")
+    _fit(estimator, X, y)
+    expected = _output(estimator, X, y)
+    _assert_same(_output(pickle.loads(pickle.dumps(estimator)), X, y), expected)
+    joblib.dump(estimator, tmp_path / "model.joblib")
+    _assert_same(_output(joblib.load(tmp_path / "model.joblib"), X, y), expected)
+
+
+def test_inputs_not_modified(case):
+    _, estimator, X, y = case
+    X_before, y_before = copy.deepcopy(X), copy.deepcopy(y)
+    if _is_sampler(estimator):
+        estimator.fit_resample(X, y)
+    else:
+        _fit(estimator, X, y)
+        _output(estimator, X, y)
+    _assert_same(_as_comparable(X), _as_comparable(X_before))
+    np.testing.assert_array_equal(y, y_before)
+
+
+def test_subset_output_equals_full_output(case):
+    _, estimator, X, y = case
+    if _is_sampler(estimator):
+        pytest.skip("samplers have no per-sample output")
+    _fit(estimator, X, y)
+    full = _output(estimator, X, y)
+    subset = _output(estimator, X[:3], y[:3])
+    if isinstance(full, list):
+        _assert_same(subset, full[:3])
+    else:
+        np.testing.assert_allclose(subset, full[:3], rtol=1e-5, atol=1e-6)
+
+
+def test_classifier_string_labels(case):
+    _, estimator, X, y = case
+    if not is_classifier(estimator):
+        pytest.skip("not a classifier")
+    labels = np.where(y == y[0], "first kind", "other kind")
+    estimator.fit(X, labels)
+    assert set(estimator.classes_) == {"first kind", "other kind"}
+    assert set(np.unique(estimator.predict(X))) <= set(estimator.classes_)
+    assert estimator.predict_proba(X).shape == (len(X), 2)
+
+
+def test_classifier_in_pipeline_grid_search(case):
+    _, estimator, X, y = case
+    if not is_classifier(estimator):
+        pytest.skip("not a classifier")
+    pipe = make_imb_pipeline(sklearn_cells.TrajectoryScaler(method="standard"), estimator)
+    step = pipe.steps[-1][0]
+    first = next(p for p in ("hidden_size", "lr", "max_epochs") if p in estimator.get_params())
+    value = estimator.get_params()[first]
+    search = GridSearchCV(pipe, {f"{step}__{first}": [value, value * 2]}, cv=StratifiedKFold(5))
+    search.fit(X, y)
+    assert len(search.cv_results_["mean_test_score"]) == 2
+    assert set(search.predict(X)) <= set(np.unique(y))

@@ -1,0 +1,193 @@
+"""LSTMTrajectoryClassifier: quality, padding invariance, reproducibility, misuse."""
+
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from imblearn.pipeline import make_pipeline
+from sklearn.exceptions import NotFittedError
+from sklearn.model_selection import GridSearchCV, StratifiedKFold
+
+from sklearn_cells import (
+    LSTMTrajectoryClassifier,
+    TrajectoryScaler,
+    TrajectoryWindowSampler,
+    VelocityTransformer,
+)
+from sklearn_cells.datasets import make_trajectories
+from sklearn_cells.nn.lstm import LSTMSequenceClassifier
+
+
+def _data(n=12, n_steps=60, random_state=0):
+    """Collagen (3-D motion) vs plastic (2-D): learnable in a few epochs."""
+    X, y = make_trajectories(n_samples=(n, n, 0), n_steps=n_steps, sampling_interval=5.0,
+                             random_state=random_state)
+    return X, y
+
+
+def _pipeline(**params):
+    params = {"hidden_size": 8, "lr": 1e-2, "optimizer": "adam", "max_epochs": 8,
+              "random_state": 0, **params}
+    return make_pipeline(VelocityTransformer(dt=5.0), TrajectoryScaler(method="standard"),
+                         TrajectoryWindowSampler(20), LSTMTrajectoryClassifier(**params))
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    X, y = _data()
+    return _pipeline(max_epochs=15, batch_size=16, lr=2e-2).fit(X, y)
+
+
+def test_held_out_accuracy_well_above_chance(fitted):
+    X_test, y_test = _data(n=20, random_state=1)
+    assert fitted.score(X_test, y_test) >= 0.9  # chance is 0.5
+    proba = fitted.predict_proba(X_test)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-5)
+    assert fitted.classes_.tolist() == ["collagen", "plastic"]
+
+
+@pytest.mark.parametrize("pooling", ["mean", "last"])
+def test_padding_never_changes_a_prediction(pooling):
+    rng = np.random.RandomState(0)
+    X = [rng.normal(size=(n, 3)) for n in (5, 40, 17, 3)]
+    clf = LSTMTrajectoryClassifier(max_epochs=1, pooling=pooling, random_state=0).fit(X, [0, 1, 0, 1])
+    together = clf.predict_proba(X)
+    alone = np.vstack([clf.predict_proba([x]) for x in X])
+    np.testing.assert_allclose(together, alone, rtol=1e-5, atol=1e-6)
+
+
+def test_module_packs_variable_lengths():
+    module = LSTMSequenceClassifier(2, 3).eval()
+    x = torch.randn(2, 7, 2)
+    padded = torch.cat([x[:1], torch.cat([x[1:, :4], torch.full((1, 3, 2), 9.0)], dim=1)])
+    out = module(padded, lengths=torch.tensor([7, 4]))
+    torch.testing.assert_close(out[1], module(x[1:, :4])[0])
+
+
+def test_3d_array_and_list_give_the_same_predictions():
+    X, y = _data(n=4, n_steps=30)
+    X = np.stack(X)
+    clf = LSTMTrajectoryClassifier(max_epochs=2, random_state=0).fit(X, y)
+    np.testing.assert_array_equal(clf.predict_proba(X), clf.predict_proba(list(X)))
+
+
+def test_same_seed_same_predictions_different_seed_differs():
+    X, y = _data(n=4, n_steps=30)
+    a = LSTMTrajectoryClassifier(max_epochs=2, random_state=3).fit(X, y).predict_proba(X)
+    b = LSTMTrajectoryClassifier(max_epochs=2, random_state=3).fit(X, y).predict_proba(X)
+    c = LSTMTrajectoryClassifier(max_epochs=2, random_state=4).fit(X, y).predict_proba(X)
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+
+
+def test_early_stopping_records_validation_loss():
+    X, y = _data(n=10, n_steps=30)
+    clf = LSTMTrajectoryClassifier(max_epochs=30, early_stopping=True, n_iter_no_change=2,
+                                   lr=0.05, random_state=0).fit(X, y)
+    history = clf.history_
+    assert "valid_loss" in history[-1]
+    assert len(history) < 30  # stopped before max_epochs
+
+
+def test_warm_start_and_partial_fit_continue_training():
+    X, y = _data(n=4, n_steps=30)
+    clf = LSTMTrajectoryClassifier(max_epochs=2, warm_start=True, random_state=0).fit(X, y)
+    clf.fit(X, y)
+    assert len(clf.history_) == 4
+    clf.partial_fit(X, y)
+    assert len(clf.history_) == 5
+    cold = LSTMTrajectoryClassifier(max_epochs=2, random_state=0).fit(X, y)
+    cold.fit(X, y)
+    assert len(cold.history_) == 2
+
+
+def test_partial_fit_classes_and_unknown_labels():
+    X, y = _data(n=4, n_steps=30)
+    clf = LSTMTrajectoryClassifier(random_state=0)
+    clf.partial_fit(X[:4], y[:4], classes=["collagen", "plastic", "fibronectin"])
+    assert clf.classes_.tolist() == ["collagen", "fibronectin", "plastic"]
+    with pytest.raises(ValueError, match="not seen in the first fit"):
+        clf.partial_fit(X[:2], ["collagen", "amoeboid"])
+    with pytest.raises(ValueError, match="missing from classes"):
+        LSTMTrajectoryClassifier().partial_fit(X[:2], ["a", "b"], classes=["a"])
+
+
+def test_pickle_round_trip_keeps_predictions(fitted):
+    X, _ = _data(n=3, random_state=2)
+    np.testing.assert_array_equal(
+        pickle.loads(pickle.dumps(fitted)).predict_proba(X), fitted.predict_proba(X)
+    )
+
+
+def test_grid_search_with_two_jobs():
+    X, y = _data(n=10, n_steps=40)
+    search = GridSearchCV(
+        _pipeline(max_epochs=2), {"lstmtrajectoryclassifier__hidden_size": [4, 8]},
+        cv=StratifiedKFold(5), n_jobs=2,
+    ).fit(X, y)
+    assert search.best_params_["lstmtrajectoryclassifier__hidden_size"] in (4, 8)
+
+
+def test_predict_before_fit():
+    with pytest.raises(NotFittedError):
+        LSTMTrajectoryClassifier().predict([np.zeros((5, 3))])
+
+
+def test_new_n_dims_at_predict():
+    X, y = _data(n=3, n_steps=20)
+    clf = LSTMTrajectoryClassifier(max_epochs=1).fit(X, y)
+    with pytest.raises(ValueError, match="fitted with 3"):
+        clf.predict([x[:, :2] for x in X])
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="machine has CUDA")
+def test_cuda_without_cuda():
+    X, y = _data(n=2, n_steps=20)
+    clf = LSTMTrajectoryClassifier(device="cuda")
+    with pytest.raises(ValueError, match="CUDA is not available"):
+        clf.fit(X, y)
+    assert not hasattr(clf, "net_")  # a failed fit leaves nothing behind
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        (dict(hidden_size=0), "hidden_size must be a positive integer"),
+        (dict(n_layers=1.5), "n_layers must be a positive integer"),
+        (dict(dropout=1.0), "dropout"),
+        (dict(pooling="max"), "pooling"),
+        (dict(optimizer="lbfgs"), "optimizer='lbfgs'"),
+        (dict(class_weight="inverse"), "class_weight='inverse'"),
+        (dict(class_weight={"amoeboid": 2.0}), "not in"),
+        (dict(early_stopping=True, validation_fraction=1.5), "validation_fraction"),
+    ],
+)
+def test_bad_parameters(params, match):
+    X, y = _data(n=2, n_steps=20)
+    with pytest.raises(ValueError, match=match):
+        LSTMTrajectoryClassifier(max_epochs=1, **params).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "X, y, match",
+    [
+        ([np.zeros((5, 3))] * 2, [0], "2 trajectories but y has 1"),
+        ([np.full((5, 3), np.nan)], [0], "NaN"),
+        ([], [], "empty"),
+        ([np.zeros((5, 3)), np.zeros((5, 2))], [0, 1], "different numbers of dimensions"),
+        ([np.zeros((5, 3))] * 2, [0.5, 1.5], "Unknown label type"),
+    ],
+)
+def test_bad_inputs(X, y, match):
+    with pytest.raises(ValueError, match=match):
+        LSTMTrajectoryClassifier(max_epochs=1).fit(X, y)
+
+
+@pytest.mark.cuda
+def test_cuda_fit_matches_cpu_quality():
+    X, y = _data()
+    pipe = _pipeline(device="cuda").fit(X, y)
+    X_test, y_test = _data(n=20, random_state=1)
+    assert pipe.score(X_test, y_test) >= 0.9
+    assert isinstance(pipe.predict_proba(X_test), np.ndarray)

@@ -1,0 +1,85 @@
+"""Mini trajectories: window sampler inside pipelines, accuracy vs length."""
+
+import numpy as np
+import pytest
+from imblearn.pipeline import make_pipeline
+from sklearn.base import BaseEstimator, ClassifierMixin
+
+from sklearn_cells.trajectory import TrajectoryWindowSampler, accuracy_vs_length, cut_windows
+
+
+class _LengthRecorder(ClassifierMixin, BaseEstimator):
+    """Records the lengths it is fitted and asked to predict on."""
+
+    def fit(self, X, y):
+        self.fit_lengths_ = [len(x) for x in X]
+        self.classes_ = np.unique(y)
+        return self
+
+    def predict(self, X):
+        self.predict_lengths_ = [len(x) for x in X]
+        return np.full(len(X), self.classes_[0])
+
+
+def test_cut_windows_values_and_sources():
+    traj = np.arange(20, dtype=float).reshape(10, 2)
+    windows, source = cut_windows([traj, traj[:4]], 4, stride=3)
+    assert windows.shape == (4, 4, 2) and source.tolist() == [0, 0, 0, 1]
+    np.testing.assert_array_equal(windows[1], traj[3:7])
+
+
+def test_sampler_cuts_at_fit_only_inside_imblearn_pipeline():
+    X = [np.random.RandomState(0).rand(n, 3) for n in (95, 61, 30)]
+    pipe = make_pipeline(TrajectoryWindowSampler(window_length=30), _LengthRecorder())
+    pipe.fit(X, ["a", "b", "b"])
+    assert pipe[-1].fit_lengths_ == [30] * 6
+    pipe.predict(X)
+    assert pipe[-1].predict_lengths_ == [95, 61, 30]
+    np.testing.assert_array_equal(pipe[0].sample_indices_, [0, 0, 0, 1, 1, 2])
+
+
+def test_sampler_keeps_labels_and_does_not_modify_input():
+    X = np.random.RandomState(0).rand(2, 65, 2)
+    X_copy = X.copy()
+    Xw, yw = TrajectoryWindowSampler(window_length=20, stride=10).fit_resample(X, ["u", "v"])
+    assert Xw.shape == (10, 20, 2) and yw.tolist() == ["u"] * 5 + ["v"] * 5
+    np.testing.assert_array_equal(X, X_copy)
+
+
+def test_window_longer_than_every_trajectory():
+    with pytest.raises(ValueError, match="longer than every trajectory.*<= 12"):
+        TrajectoryWindowSampler(window_length=50).fit_resample([np.zeros((12, 2))], [0])
+
+
+def test_short_trajectories_warn():
+    with pytest.warns(UserWarning, match="1 of 2 trajectories are shorter"):
+        TrajectoryWindowSampler(window_length=10).fit_resample(
+            [np.zeros((12, 2)), np.zeros((5, 2))], [0, 1]
+        )
+
+
+@pytest.mark.parametrize("params", [dict(window_length=0), dict(window_length=2.5), dict(stride=0)])
+def test_bad_window_parameters(params):
+    with pytest.raises(ValueError, match="positive integer"):
+        TrajectoryWindowSampler(**params).fit_resample([np.zeros((12, 2))], [0])
+
+
+def test_label_length_mismatch():
+    with pytest.raises(ValueError, match="2 trajectories but y has 1"):
+        TrajectoryWindowSampler(5).fit_resample([np.zeros((12, 2))] * 2, [0])
+
+
+def test_accuracy_vs_length_on_a_length_sensitive_rule():
+    """A classifier that needs >= 20 steps to be right: accuracy must jump there."""
+
+    class NeedsTwenty:
+        def predict(self, X):
+            return np.array(["long" if len(x) >= 20 else "short" for x in X])
+
+    X = [np.zeros((100, 2))] * 3
+    result = accuracy_vs_length(NeedsTwenty(), X, ["long"] * 3, [5, 10, 20, 50, 200])
+    assert result["length"].tolist() == [5, 10, 20, 50]  # 200 gives no window
+    assert result["accuracy"].tolist() == [0.0, 0.0, 1.0, 1.0]
+    assert result["n_windows"].tolist() == [60, 30, 15, 6]
+    capped = accuracy_vs_length(NeedsTwenty(), X, ["long"] * 3, [5], max_windows=7, random_state=0)
+    assert capped["n_windows"].tolist() == [7]
