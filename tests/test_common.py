@@ -49,6 +49,7 @@ CASES = {
     "VelocityTransformer": lambda: (sklearn_cells.VelocityTransformer(dt=5.0), *_trajectories()),
     "TrajectoryScaler": lambda: (sklearn_cells.TrajectoryScaler(), *_trajectories()),
     "TrajectoryFeatures": lambda: (sklearn_cells.TrajectoryFeatures(dt=5.0), *_trajectories()),
+    "PolarVelocityTransformer": lambda: (sklearn_cells.PolarVelocityTransformer(), *_trajectories()),
 }
 
 ESTIMATORS = sorted(

@@ -155,9 +155,10 @@ def make_trajectories(
 
     Examples
     --------
+    >>> import numpy as np
     >>> from sklearn_cells.datasets import make_trajectories
     >>> X, y = make_trajectories(n_samples=2, n_steps=50, random_state=0)
-    >>> len(X), X[0].shape, sorted(set(y))
+    >>> len(X), X[0].shape, np.unique(y).tolist()
     (6, (50, 3), ['collagen', 'fibronectin', 'plastic'])
     """
     counts = _per_class(n_samples, "n_samples", None)

@@ -9,6 +9,7 @@ in a track table.
 
 from ._classifier import LSTMTrajectoryClassifier
 from ._features import TrajectoryFeatures
+from ._polar import PolarVelocityTransformer
 from ._resample import TrajectoryResampler, resample_trajectories
 from ._scaler import TrajectoryScaler
 from ._validation import check_trajectories, check_trajectory_labels
@@ -17,6 +18,7 @@ from ._windows import TrajectoryWindowSampler, accuracy_vs_length, cut_windows
 
 __all__ = [
     "LSTMTrajectoryClassifier",
+    "PolarVelocityTransformer",
     "TrajectoryFeatures",
     "TrajectoryResampler",
     "TrajectoryScaler",
