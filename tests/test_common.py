@@ -128,7 +128,8 @@ def test_not_fitted_error(case):
         pytest.skip("stateless estimator")
     methods = [m for m in ("predict", "predict_proba", "transform", "score_samples", "sample")
                if hasattr(estimator, m)]
-    assert methods
+    if not methods:
+        pytest.skip("samplers only have fit_resample")
     for method in methods:
         with pytest.raises(NotFittedError):
             getattr(estimator, method)(X) if method != "sample" else estimator.sample(2)

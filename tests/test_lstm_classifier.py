@@ -191,3 +191,12 @@ def test_cuda_fit_matches_cpu_quality():
     X_test, y_test = _data(n=20, random_state=1)
     assert pipe.score(X_test, y_test) >= 0.9
     assert isinstance(pipe.predict_proba(X_test), np.ndarray)
+
+
+def test_verbose_prints_epochs_and_silent_by_default(capsys):
+    X, y = _data(n=2, n_steps=20)
+    LSTMTrajectoryClassifier(max_epochs=2).fit(X, y)
+    assert capsys.readouterr().out == ""
+    LSTMTrajectoryClassifier(max_epochs=2, verbose=1).fit(X, y)
+    captured = capsys.readouterr()
+    assert "train_loss" in captured.out and "epoch" in captured.out
