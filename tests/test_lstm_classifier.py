@@ -200,3 +200,22 @@ def test_verbose_prints_epochs_and_silent_by_default(capsys):
     LSTMTrajectoryClassifier(max_epochs=2, verbose=1).fit(X, y)
     captured = capsys.readouterr()
     assert "train_loss" in captured.out and "epoch" in captured.out
+
+
+@pytest.mark.parametrize("pooling", ["mean", "last"])
+def test_masked_cpu_path_equals_packed_path(pooling):
+    """The CPU path (padded + masked) computes exactly what packing computes."""
+    from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+    torch.manual_seed(0)
+    module = LSTMSequenceClassifier(3, 2, hidden_size=5, pooling=pooling).eval()
+    lengths = torch.tensor([9, 4, 1])
+    x = torch.randn(3, 9, 3)
+    packed_out, (h, _) = module.lstm(pack_padded_sequence(x, lengths, batch_first=True,
+                                                          enforce_sorted=False))
+    if pooling == "last":
+        expected = module.head(h[-1])
+    else:
+        out, _ = pad_packed_sequence(packed_out, batch_first=True)
+        expected = module.head(out.sum(dim=1) / lengths[:, None])
+    torch.testing.assert_close(module(x, lengths=lengths), expected)

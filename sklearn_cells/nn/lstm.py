@@ -12,8 +12,14 @@ __all__ = ["LSTMSequenceClassifier"]
 class LSTMSequenceClassifier(nn.Module):
     """Stacked LSTM whose hidden states feed a linear layer of class scores.
 
-    Variable-length batches are packed, so padding never changes a result and
-    the recurrence runs only over each sequence's real time steps.
+    Variable-length batches never let padding change a result: the read-out
+    uses only each sequence's real time steps. On CUDA the batch is packed
+    (cuDNN then skips the padding). On CPU it is run padded and masked, which
+    is exact because the LSTM is causal (steps after a sequence's end cannot
+    influence its earlier outputs) and much faster: PyTorch's packed backward
+    on CPU costs O(T**2) per sequence. With length-bucketed batches the padding
+    is small, so compute follows each batch's own lengths, not the longest
+    trajectory of the data set.
 
     Parameters
     ----------
@@ -72,15 +78,23 @@ class LSTMSequenceClassifier(nn.Module):
         x : tensor of shape (batch, max_steps, n_features)
             Zero-padded sequences.
         lengths : tensor of shape (batch,), optional
-            Real lengths; ``None`` means every sequence fills ``max_steps``.
+            Real lengths (at least 1); ``None`` means every sequence fills
+            ``max_steps``.
         """
-        if lengths is not None:
-            x = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
-        out, (h, _) = self.lstm(x)
-        if self.pooling == "last":
-            # h[-1] is the top layer's state after each sequence's own last step.
-            return self.head(h[-1])
         if lengths is None:
-            return self.head(out.mean(dim=1))
-        out, _ = pad_packed_sequence(out, batch_first=True)  # zeros after each end
-        return self.head(out.sum(dim=1) / lengths.to(out.device, out.dtype)[:, None])
+            out, (h, _) = self.lstm(x)
+            return self.head(h[-1] if self.pooling == "last" else out.mean(dim=1))
+        if x.is_cuda:
+            packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
+            out, (h, _) = self.lstm(packed)
+            if self.pooling == "last":
+                return self.head(h[-1])  # state after each sequence's own last step
+            out, _ = pad_packed_sequence(out, batch_first=True)  # zeros after each end
+            return self.head(out.sum(dim=1) / lengths.to(out.device, out.dtype)[:, None])
+        out, _ = self.lstm(x)
+        lengths = lengths.to(out.device)
+        if self.pooling == "last":
+            return self.head(out[torch.arange(len(out), device=out.device), lengths - 1])
+        steps = torch.arange(out.shape[1], device=out.device)
+        mask = (steps[None, :] < lengths[:, None]).to(out.dtype)[..., None]
+        return self.head((out * mask).sum(dim=1) / lengths.to(out.dtype)[:, None])
