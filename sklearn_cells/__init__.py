@@ -5,6 +5,7 @@ The public API is collected from the sub-packages; each keeps its own
 
 - :mod:`sklearn_cells.trajectory`: trajectory transformers, classifier, generator
 - :mod:`sklearn_cells.image`: particle and time-lapse image transformers and models
+- :mod:`sklearn_cells.video`: unsupervised frame importance in migration videos
 - :mod:`sklearn_cells.sampling`: imbalanced-learn samplers for n-d and ragged data
 - :mod:`sklearn_cells.datasets`: synthetic generators (``make_*``) and loaders (``load_*``)
 - :mod:`sklearn_cells.metrics`, :mod:`sklearn_cells.plotting`
@@ -12,17 +13,21 @@ The public API is collected from the sub-packages; each keeps its own
 
 __version__ = "0.1.0"
 
-from . import datasets, image, metrics, plotting, sampling, trajectory  # noqa: E402
+from . import datasets, image, metrics, plotting, sampling, trajectory, video  # noqa: E402
 from .datasets import *  # noqa: E402,F401,F403
 from .image import *  # noqa: E402,F401,F403
 from .metrics import *  # noqa: E402,F401,F403
+from .plotting import *  # noqa: E402,F401,F403
 from .sampling import *  # noqa: E402,F401,F403
 from .trajectory import *  # noqa: E402,F401,F403
+from .video import *  # noqa: E402,F401,F403
 
 __all__ = sorted(
     set(datasets.__all__)
     | set(image.__all__)
     | set(metrics.__all__)
+    | set(plotting.__all__)
     | set(sampling.__all__)
     | set(trajectory.__all__)
+    | set(video.__all__)
 )

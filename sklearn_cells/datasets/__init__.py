@@ -1,6 +1,16 @@
 """Synthetic data generators (``make_*``) and loaders for real file formats (``load_*``)."""
 
+from ._ctc import load_ctc_sequence
+from ._timelapse import make_timelapse
 from ._tracks import load_tracks_csv, tracks_from_frame
 from ._trajectories import make_trajectories
+from ._videos import make_migration_videos
 
-__all__ = ["load_tracks_csv", "make_trajectories", "tracks_from_frame"]
+__all__ = [
+    "load_ctc_sequence",
+    "load_tracks_csv",
+    "make_migration_videos",
+    "make_timelapse",
+    "make_trajectories",
+    "tracks_from_frame",
+]

@@ -1,0 +1,274 @@
+"""
+Finding the interesting moments in cell migration videos
+========================================================
+
+Seed 001 asks what machine learning would mark as "interesting" in videos of
+migrating cells, without labels: a network learns to predict the next frame
+and the attention it pays to each earlier frame is read as that frame's
+importance (normalised per video: divided by the smallest value, then log).
+Its caveat: importance differed a lot between networks trained differently,
+so it proposed averaging networks and looking at short *subsequences* rather
+than single frames.
+
+This example checks both ideas against ground truth. Synthetic videos from
+:func:`~sklearn_cells.datasets.make_migration_videos` have events at known
+frames (turns, rounding up, spreading, division). An
+:class:`~sklearn_cells.video.AttentionFrameScorer` is fitted with four seeds
+(:func:`~sklearn_cells.video.importance_stability`), and two read-outs of the
+same networks are compared with a model-free baseline:
+
+* ``importance="attention"``: the seed's attention importance;
+* ``importance="surprise"``: how badly the network predicted the frame from
+  the frames before it (its information content);
+* the mean squared change from the previous frame (no network at all).
+
+Quality is the ROC AUC of importance for event frames against ordinary
+frames (per video, averaged); stability is the Spearman rank correlation of
+importance between seeds, for single networks and for averages of two.
+
+Run it as a script; ``--quick`` is a smoke test (small data, few epochs),
+``--results FILE`` writes the numbers as JSON.
+"""
+
+# %%
+# Set-up
+# ------
+import argparse
+import json
+import platform
+import time
+from pathlib import Path
+
+import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from sklearn.metrics import roc_auc_score
+
+from sklearn_cells.datasets import make_migration_videos
+from sklearn_cells.datasets._videos import EVENT_KINDS
+from sklearn_cells.plotting import plot_frame_importance
+from sklearn_cells.video import AttentionFrameScorer
+from sklearn_cells.video import (
+    importance_agreement,
+    importance_stability,
+    important_subsequences,
+)
+
+parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+parser.add_argument("--quick", action="store_true", help="small data, few epochs")
+parser.add_argument("--n-videos", type=int, default=24)
+parser.add_argument("--n-frames", type=int, default=40)
+parser.add_argument("--epochs", type=int, default=30)
+parser.add_argument("--n-models", type=int, default=4, help="seeds for the stability report")
+parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+parser.add_argument("--out", type=Path, default=Path("."), help="folder for the figures")
+parser.add_argument("--results", type=Path, default=None, help="write the numbers as JSON")
+args, _ = parser.parse_known_args()  # sphinx-gallery passes its own arguments
+if args.quick:
+    args.n_videos, args.n_frames, args.epochs = 8, 24, 3
+if args.threads:
+    torch.set_num_threads(args.threads)
+if matplotlib.get_backend().lower() not in ("agg", "pdf", "svg") and not plt.isinteractive():
+    matplotlib.use("Agg")
+args.out.mkdir(parents=True, exist_ok=True)
+
+# %%
+# Videos with known events
+# ------------------------
+# 32x32 frames of one crawling cell with three events per video. Between
+# events the cell keeps its heading, with some wobble in direction, speed
+# and shape, and pixel noise on top. Held-out videos from another seed check
+# that the network generalises.
+videos, events, kinds = make_migration_videos(
+    args.n_videos, args.n_frames, return_event_kinds=True, random_state=0
+)
+held_out, held_events, held_kinds = make_migration_videos(
+    16, args.n_frames, return_event_kinds=True, random_state=1
+)
+print(f"{len(videos)} videos of {args.n_frames} frames; events:",
+      {k: int((kinds == k).sum()) for k in EVENT_KINDS})
+
+fig, axes = plt.subplots(2, 10, figsize=(12, 3))
+for row, video_index in enumerate([0, 1]):
+    for col, frame in enumerate(np.linspace(0, args.n_frames - 1, 10).astype(int)):
+        ax = axes[row, col]
+        ax.imshow(videos[video_index, frame], cmap="gray", vmin=0, vmax=1.1)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_title(f"{frame}", fontsize=8)
+    axes[row, 0].set_ylabel(f"video {video_index}")
+fig.suptitle("Two of the synthetic videos (frame numbers on top)")
+fig.savefig(args.out / "frame_importance_videos.png", dpi=100)
+
+# %%
+# Fit four networks
+# -----------------
+# :func:`importance_stability` fits one clone of the scorer per seed. The
+# read-out only changes ``transform``, so the same fitted networks serve both
+# read-outs.
+scorer = AttentionFrameScorer(
+    n_context=8, max_epochs=args.epochs, importance="surprise", device=args.device
+)
+start = time.perf_counter()
+stability = {}
+stability["surprise"] = importance_stability(
+    scorer, videos, n_models=args.n_models, random_state=0
+)
+fit_seconds = time.perf_counter() - start
+networks = stability["surprise"].estimators
+print(f"fitted {len(networks)} networks in {fit_seconds:.0f} s; "
+      f"next-frame score (negative MSE) of the first on held-out videos: "
+      f"{networks[0].score(held_out):.5f}")
+
+
+def read_out(network, X, importance):
+    return network.set_params(importance=importance).transform(X)
+
+
+stability["attention"] = importance_agreement(
+    [read_out(n, videos, "attention") for n in networks]
+)
+
+
+# %%
+# Do event frames rank above ordinary frames?
+# -------------------------------------------
+def event_auc(importance, events, kinds, kind=None):
+    """ROC AUC per video (events of one kind vs ordinary frames), averaged."""
+    aucs = []
+    for imp, ev, kd in zip(importance, events, kinds):
+        keep = (kd == "") | (kd == kind) if kind else np.ones(len(ev), bool)
+        if ev[keep].any():
+            aucs.append(roc_auc_score(ev[keep], imp[keep]))
+    return float(np.mean(aucs))
+
+
+def frame_change(X):
+    change = np.mean(np.diff(X, axis=1) ** 2, axis=(2, 3))
+    return np.concatenate([change.min(axis=1, keepdims=True), change], axis=1)
+
+
+importances = {
+    "frame change (no network)": (frame_change(videos), frame_change(held_out)),
+}
+for name in ("attention", "surprise"):
+    single = (read_out(networks[0], videos, name), read_out(networks[0], held_out, name))
+    ensemble = tuple(
+        np.mean([read_out(n, X, name) for n in networks], axis=0) for X in (videos, held_out)
+    )
+    importances[f"{name}, one network"] = single
+    importances[f"{name}, mean of {len(networks)}"] = ensemble
+
+aucs = {}
+header = " ".join(f"{k:>9s}" for k in EVENT_KINDS)
+print(f"{'importance':32s} {'in-sample':>9s} {'held-out':>9s}  {header}")
+for name, (fit_imp, held_imp) in importances.items():
+    aucs[name] = {
+        "in_sample": event_auc(fit_imp, events, kinds),
+        "held_out": event_auc(held_imp, held_events, held_kinds),
+        **{k: event_auc(held_imp, held_events, held_kinds, k) for k in EVENT_KINDS},
+    }
+    row = aucs[name]
+    print(f"{name:32s} {row['in_sample']:9.3f} {row['held_out']:9.3f}  "
+          + " ".join(f"{row[k]:9.3f}" for k in EVENT_KINDS))
+
+fig, ax = plt.subplots(figsize=(9, 3.8))
+width = 0.8 / len(aucs)
+for i, (name, row) in enumerate(aucs.items()):
+    values = [row["held_out"]] + [row[k] for k in EVENT_KINDS]
+    ax.bar(np.arange(5) + i * width, values, width, label=name)
+ax.axhline(0.5, color="k", lw=0.8, ls=":")
+ax.axhline(0.8, color="tab:red", lw=0.8, ls="--")
+ax.set_xticks(np.arange(5) + 0.4 - width / 2, ["all events"] + list(EVENT_KINDS))
+ax.set_ylabel("ROC AUC, held-out videos")
+ax.set_ylim(0.3, 1.02)
+ax.legend(fontsize=7, ncol=2, loc="lower right")
+ax.set_title("Event frames vs ordinary frames (0.5: chance, dashed: 0.8)")
+fig.tight_layout()
+fig.savefig(args.out / "frame_importance_auc.png", dpi=100)
+
+# %%
+# Importance over time
+# --------------------
+# The seed's importance graphs, for two held-out videos: red dashed lines are
+# the true events, orange bands the important subsequences (windows of
+# highest importance variation), thumbnails the frames at the peaks.
+for name in ("surprise", "attention"):
+    fig, axes = plt.subplots(2, 1, figsize=(9, 7.5))
+    fig.subplots_adjust(hspace=1.1, top=0.8, bottom=0.08)
+    importance = importances[f"{name}, mean of {len(networks)}"][1]
+    for ax, video_index in zip(axes, [0, 1]):
+        windows = important_subsequences(importance[video_index], window=5, n_subsequences=2)
+        plot_frame_importance(
+            importance[video_index], held_out[video_index], events=held_events[video_index],
+            subsequences=windows, n_peaks=3, ax=ax,
+        )
+        ax.text(0.01, 0.9, f"held-out video {video_index}", transform=ax.transAxes, fontsize=9)
+    fig.suptitle(f"{name} importance, mean of {len(networks)} networks")
+    fig.savefig(args.out / f"frame_importance_{name}.png", dpi=100)
+
+# %%
+# How far to trust it: agreement between seeds
+# --------------------------------------------
+# Spearman's rho of importance between networks with different seeds (single
+# networks: mean over pairs; ensembles: the mean of networks 1-2 against
+# the mean of networks 3-4), for single frames and for subsequence variation.
+print(f"{'rank correlation between seeds':32s} {'single':>8s} {'ensemble':>8s} "
+      f"{'single, subseq.':>16s} {'ensemble, subseq.':>18s}")
+for name, result in stability.items():
+    print(f"{name:32s} {result.single_model:8.3f} {result.ensemble:8.3f} "
+          f"{result.single_model_subsequence:16.3f} {result.ensemble_subsequence:18.3f}")
+
+fig, ax = plt.subplots(figsize=(7, 3.5))
+labels = ["frames, single", "frames, ensemble", "subseq., single", "subseq., ensemble"]
+keys = ["single_model", "ensemble", "single_model_subsequence", "ensemble_subsequence"]
+for i, (name, result) in enumerate(stability.items()):
+    ax.bar(np.arange(4) + 0.4 * i, [result[k] for k in keys], 0.4, label=name)
+ax.set_xticks(np.arange(4) + 0.2, labels)
+ax.set_ylabel("Spearman rho between seeds")
+ax.set_ylim(0, 1)
+ax.legend()
+ax.set_title("Agreement of importance between networks trained from different seeds")
+fig.tight_layout()
+fig.savefig(args.out / "frame_importance_stability.png", dpi=100)
+
+# %%
+# What this shows
+# ---------------
+# On these videos the attention a next-frame predictor pays to earlier
+# frames does not single out the events (held-out ROC AUC about 0.57 with
+# the default settings): the network mostly attends to the latest frames,
+# whatever happened, because the next frame of a crawling cell is
+# predictable from the last few. The error of the same network's prediction
+# (surprise) ranks event frames far above ordinary ones (about 0.98), better
+# than the raw frame-to-frame change for the subtler events (turns: about
+# 0.97 against 0.86). Averaging networks raises the agreement between seeds
+# for both read-outs; for attention, subsequence variation agreed *less*
+# than single frames, so the seed's hope that subsequences are more stable
+# is not borne out here. The default run takes about 5 minutes of one CPU
+# core for the four networks.
+
+if args.results is not None:
+    payload = {
+        "command": "python examples/plot_frame_importance.py"
+        + (" --quick" if args.quick else "")
+        + f" --n-videos {args.n_videos} --n-frames {args.n_frames} --epochs {args.epochs}"
+        f" --n-models {args.n_models}",
+        "machine": {
+            "processor": platform.processor() or platform.machine(),
+            "torch": torch.__version__,
+            "device": args.device,
+            "threads": torch.get_num_threads(),
+        },
+        "fit_seconds_all_networks": round(fit_seconds, 1),
+        "held_out_score": networks[0].score(held_out),
+        "auc": aucs,
+        "rank_correlation": {
+            name: {k: result[k] for k in keys} for name, result in stability.items()
+        },
+    }
+    args.results.parent.mkdir(parents=True, exist_ok=True)
+    args.results.write_text(json.dumps(payload, indent=1, default=float))
+    print(f"wrote {args.results}")
