@@ -10,6 +10,7 @@ import copy
 import inspect
 import pickle
 
+import imblearn.over_sampling
 import joblib
 import numpy as np
 import pytest
@@ -26,7 +27,12 @@ from sklearn.utils.estimator_checks import (
 )
 
 import sklearn_cells
-from sklearn_cells.datasets import make_migration_videos, make_timelapse, make_trajectories
+from sklearn_cells.datasets import (
+    make_liposomes,
+    make_migration_videos,
+    make_timelapse,
+    make_trajectories,
+)
 
 
 def _trajectories(n_per_class=6, n_steps=40, classes=(1, 1, 0)):
@@ -58,6 +64,17 @@ def _frame_scorer():
                                               max_epochs=2, batch_size=8, random_state=0)
 
 
+def _particles(weights=(1, 1, 1)):
+    return make_liposomes(30, weights=list(weights), surround=4, size_scale=0.5, random_state=0)
+
+
+def _masked_particles():
+    X, y = _particles()
+    return sklearn_cells.ParticleMasker(output_size=12).fit_transform(X), y
+
+
+_TINY_LIPNET = dict(n_filters=4, n_hidden=16, max_epochs=2, batch_size=16, random_state=0)
+
 CASES = {
     "LSTMTrajectoryClassifier": _lstm_case,
     "TrajectoryWindowSampler": lambda: (sklearn_cells.TrajectoryWindowSampler(10), *_trajectories()),
@@ -76,6 +93,24 @@ CASES = {
         sklearn_cells.FrameImportanceEnsemble(_frame_scorer(), n_estimators=2, random_state=0),
         *_videos(),
     ),
+    "LipNetClassifier": lambda: (
+        sklearn_cells.LipNetClassifier("lipnet1", **_TINY_LIPNET), *_masked_particles()
+    ),
+    "ParticleMasker": lambda: (sklearn_cells.ParticleMasker(output_size=12), *_particles()),
+    "ParticleFeatures": lambda: (
+        sklearn_cells.ParticleFeatures(n_bins=8, n_radial=4, edge_width=3), *_particles()
+    ),
+    "NDSampler": lambda: (
+        sklearn_cells.NDSampler(imblearn.over_sampling.RandomOverSampler(random_state=0)),
+        *_particles((3, 2, 1)),
+    ),
+    "RandomOverSampler": lambda: (
+        sklearn_cells.RandomOverSampler(random_state=0), *_particles((3, 2, 1))
+    ),
+    "RandomUnderSampler": lambda: (
+        sklearn_cells.RandomUnderSampler(random_state=0), *_particles((3, 2, 1))
+    ),
+    "SMOTE": lambda: (sklearn_cells.SMOTE(k_neighbors=2, random_state=0), *_masked_particles()),
     "BackgroundSubtractor": lambda: (sklearn_cells.BackgroundSubtractor(), *_timelapse()),
     "IntensityNormalizer": lambda: (sklearn_cells.IntensityNormalizer(), *_timelapse()),
     "TemporalContextStacker": lambda: (sklearn_cells.TemporalContextStacker(n_context=1),
@@ -109,9 +144,10 @@ def _output(estimator, X, y):
 
 
 def _as_comparable(out):
-    if isinstance(out, (list, tuple)) or (isinstance(out, np.ndarray) and out.dtype == object):
-        return [np.asarray(o) for o in out]
-    return np.asarray(out)
+    """A numeric array, or a list of per-sample arrays for ragged containers."""
+    if isinstance(out, np.ndarray) and out.dtype != object:
+        return out
+    return [np.asarray(o) for o in out]
 
 
 def _assert_same(a, b):

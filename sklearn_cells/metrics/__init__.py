@@ -1,5 +1,12 @@
-"""Metrics scikit-learn lacks: segmentation scores and scorers."""
+"""Metrics scikit-learn lacks: per-class TPR/TNR/PPV/NPV/F1, fold-averaged
+confusion matrices, and segmentation scores and scorers."""
 
+from ._classification import (
+    PerClassScorer,
+    mean_confusion_matrix,
+    mean_per_class_scores,
+    per_class_scores,
+)
 from ._segmentation import (
     dice_score,
     error_rate,
@@ -13,6 +20,10 @@ from ._segmentation import (
 )
 
 __all__ = [
+    "PerClassScorer",
+    "mean_confusion_matrix",
+    "mean_per_class_scores",
+    "per_class_scores",
     "dice_score",
     "error_rate",
     "false_white_rate",

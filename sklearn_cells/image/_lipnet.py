@@ -1,0 +1,468 @@
+"""LipNetClassifier: seed 003's CNNs for particle images, as a scikit-learn classifier.
+
+Takes fixed-size images ``(n, H, W)`` or ``(n, C, H, W)``, normally the
+output of :class:`~sklearn_cells.image._masking.ParticleMasker`, and trains
+one of the LipNet networks (:mod:`sklearn_cells.nn.lipnet`) with the seed's
+recipe: Adam (or SGD), batch size 32, dropout, label smoothing, random
+augmentation of every training batch on the training device, optional
+class weights, optional early stopping, and optional per-epoch
+under-sampling of the majority class. Over-sampling is a pipeline step
+(:mod:`sklearn_cells.sampling`), so it happens inside each CV training fold.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils import check_consistent_length, column_or_1d
+from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted
+from torch import nn
+
+from ..base import TorchEstimatorMixin, check_device, make_callbacks, torch_seed_context
+from ..nn.lipnet import LIPNET_ARCHITECTURES, LipNet
+from ._augment import make_augmentation
+
+__all__ = ["LipNetClassifier"]
+
+
+class _LipNetModule(nn.Module):
+    """LipNet behind input standardisation and (training-only) augmentation.
+
+    Augmentation runs on the raw inputs, so that the zeros it pads with
+    equal the masked-out background of ``crop_mask`` inputs, and only while
+    the module is in training mode: evaluation and prediction never see it.
+    """
+
+    def __init__(self, net: nn.Module, augment: nn.Module | None, mean: float, std: float):
+        super().__init__()
+        self.net = net
+        self.augment = augment
+        self.register_buffer("mean", torch.tensor(float(mean)))
+        self.register_buffer("std", torch.tensor(float(std)))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.ndim == 3:
+            x = x.unsqueeze(1)
+        if self.training and self.augment is not None:
+            x = self.augment(x)
+        return self.net((x - self.mean) / self.std)
+
+
+class _EpochUndersampler(torch.utils.data.Sampler):
+    """Shuffled indices without a fresh random ``fraction`` of the largest class(es).
+
+    Seed 003, section 4.8.2: a different part of the majority class is left
+    out at every epoch, so all samples are still used over the training.
+    Draws from torch's global generator (seeded by the estimator).
+    """
+
+    def __init__(self, labels: np.ndarray, fraction: float):
+        self.labels = np.asarray(labels)
+        counts = np.bincount(self.labels)
+        self.majority = np.flatnonzero(counts == counts.max())
+        self.fraction = fraction
+        n_drop = sum(int(round(fraction * counts[c])) for c in self.majority)
+        self.n_samples = len(self.labels) - n_drop
+
+    def __iter__(self):
+        keep = []
+        for c in range(self.labels.max() + 1):
+            idx = torch.from_numpy(np.flatnonzero(self.labels == c))
+            if c in self.majority:
+                n_keep = len(idx) - int(round(self.fraction * len(idx)))
+                idx = idx[torch.randperm(len(idx))[:n_keep]]
+            keep.append(idx)
+        keep = torch.cat(keep)
+        return iter(keep[torch.randperm(len(keep))].tolist())
+
+    def __len__(self) -> int:
+        return self.n_samples
+
+
+def _check_images(X, *, input_shape=None) -> np.ndarray:
+    """Validate fixed-size images; return float32 ``(n, C, H, W)`` (never the caller's array)."""
+    if hasattr(X, "_to_sampler_features") or isinstance(X, (list, tuple)):
+        raise TypeError(
+            f"LipNetClassifier takes fixed-size images (n, H, W) or (n, C, H, W); got "
+            f"{type(X).__name__}. Resize particle images first, e.g. "
+            "make_pipeline(ParticleMasker(mode='crop_mask', output_size=28), "
+            "LipNetClassifier())."
+        )
+    X = np.asarray(X)
+    if X.dtype == object or not (np.issubdtype(X.dtype, np.number) or X.dtype == bool):
+        raise ValueError(f"X must hold numbers; got dtype {X.dtype}.")
+    if X.ndim == 3:
+        X = X[:, None]
+    elif X.ndim == 4 and X.shape[-1] in (1, 3) and X.shape[1] not in (1, 3):
+        raise ValueError(
+            f"X has shape {X.shape}, which looks channel-last (n, H, W, C); LipNetClassifier "
+            "takes channel-first images (n, C, H, W): use X.transpose(0, 3, 1, 2)."
+        )
+    elif X.ndim != 4:
+        raise ValueError(
+            f"X must be images (n, H, W) or (n, C, H, W); got an array of shape {X.shape}. "
+            "A 2-D array (n, H*W) must be reshaped to (n, H, W)."
+        )
+    if len(X) == 0:
+        raise ValueError("X holds no images (0 samples).")
+    X = X.astype(np.float32)  # a copy: inputs are never modified
+    if not np.isfinite(X).all():
+        raise ValueError("X contains NaN or infinite values; replace them first.")
+    if input_shape is not None and X.shape[1:] != tuple(input_shape):
+        raise ValueError(
+            f"X has images of shape {X.shape[1:]} (C, H, W) but the classifier was fitted "
+            f"on {tuple(input_shape)}; resize them the same way as the training data."
+        )
+    return X
+
+
+class LipNetClassifier(TorchEstimatorMixin, ClassifierMixin, BaseEstimator):
+    """LipNet CNN classifier for particle images (seed 003), trained with skorch.
+
+    Parameters
+    ----------
+    architecture : {"lipnet1", "lipnet2", "lipnet4", "lipnet4c", "lipnet6"}, default="lipnet4"
+        Network of seed 003's Fig. 13 (see :class:`sklearn_cells.nn.lipnet.LipNet`).
+        The seed feeds ``lipnet6`` 32x32 inputs and the others 28x28.
+    n_filters : int, default=32
+        Channels of every convolution (32 in the seed; 8-16 train several
+        times faster on a CPU).
+    n_hidden : int, default=128
+        Units of the hidden dense layer.
+    dropout : float, default=0.25
+        Dropout after each convolution block and before the output layer.
+    label_smoothing : float, default=0.1
+        Label smoothing of the cross-entropy loss (seed section 5.2; torch's
+        form: targets ``1 - eps + eps/k`` and ``eps/k``).
+    optimizer : {"adam", "sgd"}, default="adam"
+        Adam, or SGD with ``momentum``.
+    lr : float, default=1e-3
+        Learning rate.
+    momentum : float, default=0.9
+        Momentum of SGD (ignored by Adam).
+    weight_decay : float, default=0.0
+        L2 penalty (the seed found it creates dead filters, hence 0).
+    batch_size : int, default=32
+        Mini-batch size (32 in the seed).
+    max_epochs : int, default=20
+        Number of epochs (the maximum with early stopping).
+    augment : bool, default=True
+        Master switch of the training-time augmentation below, applied to
+        every training batch on ``device`` and never at prediction.
+    rotation : float, default=180.0
+        Maximum rotation in degrees.
+    shift : float, default=0.1
+        Maximum shift as a fraction of the image size.
+    shear : float, default=0.2
+        Maximum shear angle in radians.
+    zoom : (float, float) or None, default=(0.8, 1.0)
+        Keras-style zoom range (values below 1 magnify).
+    hflip, vflip : bool, default=True
+        Random horizontal / vertical flips.
+    augment_padding : {"zeros", "border", "reflection"}, default="zeros"
+        Fill of the pixels brought in by the transforms ("zeros" matches
+        ``crop_mask`` inputs, "border" unmasked crops).
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes in the loss.
+    undersample_majority : float, default=0.0
+        Fraction of the largest class (every class tied for largest) left
+        out afresh at each epoch (seed section 4.8.2 uses 0.2).
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training data (stratified)
+        and stop when its loss has not improved for ``n_iter_no_change``
+        epochs, keeping the best weights (seed section 5.4). Samples repeated
+        by an over-sampler before this step may appear on both sides.
+    validation_fraction : float, default=0.1
+    n_iter_no_change : int, default=5
+    device : str, default="cpu"
+        Torch device for training and prediction ("cuda" where available).
+    random_state : int, RandomState instance or None, default=None
+        Seeds weights, shuffling, augmentation, dropout and the validation
+        split: the same seed on CPU gives the same predictions.
+    verbose : int, default=0
+        0 silent, 1 per-epoch table and a progress bar.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels (any type, strings included).
+    net_ : skorch.NeuralNetClassifier
+        The trained skorch net (history in ``net_.history``).
+    module_ : torch.nn.Module
+        The trained LipNet (without standardisation and augmentation).
+    input_shape_ : tuple of int
+        ``(C, H, W)`` of the training images.
+    n_features_in_ : int
+        Number of channels ``C`` (1 for grayscale), as for the other image
+        estimators of sklearn-cells.
+    input_mean_, input_std_ : float
+        Standardisation of the inputs learned from the training data.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.random((40, 28, 28)).astype(np.float32); y = np.repeat(["a", "b"], 20)
+    >>> X[y == "b", 10:18, 10:18] += 2
+    >>> clf = LipNetClassifier("lipnet1", n_filters=4, max_epochs=5, random_state=0).fit(X, y)
+    >>> clf.predict(X[:2]).tolist()
+    ['a', 'a']
+    """
+
+    def __init__(
+        self,
+        architecture: str = "lipnet4",
+        *,
+        n_filters: int = 32,
+        n_hidden: int = 128,
+        dropout: float = 0.25,
+        label_smoothing: float = 0.1,
+        optimizer: str = "adam",
+        lr: float = 1e-3,
+        momentum: float = 0.9,
+        weight_decay: float = 0.0,
+        batch_size: int = 32,
+        max_epochs: int = 20,
+        augment: bool = True,
+        rotation: float = 180.0,
+        shift: float = 0.1,
+        shear: float = 0.2,
+        zoom: tuple[float, float] | None = (0.8, 1.0),
+        hflip: bool = True,
+        vflip: bool = True,
+        augment_padding: str = "zeros",
+        class_weight=None,
+        undersample_majority: float = 0.0,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        n_iter_no_change: int = 5,
+        device: str = "cpu",
+        random_state=None,
+        verbose: int = 0,
+    ):
+        self.architecture = architecture
+        self.n_filters = n_filters
+        self.n_hidden = n_hidden
+        self.dropout = dropout
+        self.label_smoothing = label_smoothing
+        self.optimizer = optimizer
+        self.lr = lr
+        self.momentum = momentum
+        self.weight_decay = weight_decay
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.augment = augment
+        self.rotation = rotation
+        self.shift = shift
+        self.shear = shear
+        self.zoom = zoom
+        self.hflip = hflip
+        self.vflip = vflip
+        self.augment_padding = augment_padding
+        self.class_weight = class_weight
+        self.undersample_majority = undersample_majority
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------ checks
+    def _check_params(self) -> None:
+        if self.architecture not in LIPNET_ARCHITECTURES:
+            raise ValueError(
+                f"Unknown architecture {self.architecture!r}; choose one of "
+                f"{sorted(LIPNET_ARCHITECTURES)}."
+            )
+        if self.optimizer not in ("adam", "sgd"):
+            raise ValueError(f"optimizer must be 'adam' or 'sgd'; got {self.optimizer!r}.")
+        for name in ("n_filters", "n_hidden", "batch_size", "max_epochs", "n_iter_no_change"):
+            value = getattr(self, name)
+            if not isinstance(value, numbers.Integral) or value < 1:
+                raise ValueError(f"{name} must be a positive integer; got {value!r}.")
+        for name, low, high in (
+            ("dropout", 0.0, 1.0),
+            ("label_smoothing", 0.0, 1.0),
+            ("undersample_majority", 0.0, 1.0),
+            ("validation_fraction", 0.0, 1.0),
+        ):
+            value = getattr(self, name)
+            if not (isinstance(value, numbers.Real) and low <= value < high):
+                raise ValueError(f"{name} must be in [{low}, {high}); got {value!r}.")
+        if not (isinstance(self.lr, numbers.Real) and self.lr > 0):
+            raise ValueError(f"lr must be a positive number; got {self.lr!r}.")
+
+    def _make_augmentation(self):
+        if not self.augment:
+            return None
+        return make_augmentation(
+            rotation=self.rotation,
+            shift=self.shift,
+            shear=self.shear,
+            zoom=self.zoom,
+            hflip=self.hflip,
+            vflip=self.vflip,
+            padding_mode=self.augment_padding,
+        )
+
+    # --------------------------------------------------------------------- fit
+    def fit(self, X, y):
+        """Train the network.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, H, W) or (n_samples, C, H, W)
+            Fixed-size images (e.g. from ``ParticleMasker``).
+        y : array-like of shape (n_samples,)
+            Class labels.
+
+        Returns
+        -------
+        self : LipNetClassifier
+        """
+        from skorch import NeuralNetClassifier
+        from skorch.dataset import Dataset
+        from skorch.helper import predefined_split
+
+        self._check_params()
+        X = _check_images(X)
+        y = np.asarray(y)
+        check_consistent_length(X, y)
+        check_classification_targets(y)
+        y = column_or_1d(y)
+        encoder = LabelEncoder().fit(y)
+        classes = encoder.classes_
+        if len(classes) < 2:
+            raise ValueError(
+                f"LipNetClassifier needs samples of at least 2 classes; got only {classes.tolist()}."
+            )
+        y_enc = encoder.transform(y).astype(np.int64)
+        device = check_device(self.device)
+        augmentation = self._make_augmentation()
+        arch_min = 2 ** len(LIPNET_ARCHITECTURES[self.architecture])
+        if min(X.shape[2:]) < arch_min:
+            raise ValueError(
+                f"{self.architecture} needs images of at least {arch_min}x{arch_min}; got "
+                f"{X.shape[2]}x{X.shape[3]}. Use ParticleMasker(output_size=28) (32 for lipnet6)."
+            )
+
+        weight = None
+        if self.class_weight is not None:
+            weight = compute_class_weight(self.class_weight, classes=classes, y=y)
+            weight = torch.as_tensor(weight, dtype=torch.float32)
+
+        with torch_seed_context(self.random_state, device) as seed:
+            train_split = None
+            X_train, y_train = X, y_enc
+            if self.early_stopping:
+                counts = np.bincount(y_enc)
+                X_train, X_valid, y_train, y_valid = train_test_split(
+                    X, y_enc, test_size=self.validation_fraction, random_state=seed,
+                    stratify=y_enc if counts.min() >= 2 else None,
+                )
+                train_split = predefined_split(
+                    Dataset(torch.from_numpy(X_valid), torch.from_numpy(y_valid))
+                )
+            mean, std = float(X_train.mean()), float(X_train.std())
+            module = _LipNetModule(
+                LipNet(
+                    self.architecture,
+                    len(classes),
+                    in_channels=X.shape[1],
+                    input_size=X.shape[2:],
+                    n_filters=self.n_filters,
+                    n_hidden=self.n_hidden,
+                    dropout=self.dropout,
+                ),
+                augmentation,
+                mean,
+                std if std > 0 else 1.0,
+            )
+            iterator = {"iterator_train__shuffle": True}
+            if self.undersample_majority > 0:
+                iterator = {
+                    "iterator_train__shuffle": False,
+                    "iterator_train__sampler": _EpochUndersampler(y_train, self.undersample_majority),
+                }
+            optimizer = (
+                {"optimizer": torch.optim.Adam}
+                if self.optimizer == "adam"
+                else {"optimizer": torch.optim.SGD, "optimizer__momentum": self.momentum}
+            )
+            net = NeuralNetClassifier(
+                module,
+                criterion=nn.CrossEntropyLoss,
+                criterion__weight=weight,
+                criterion__label_smoothing=float(self.label_smoothing),
+                lr=self.lr,
+                optimizer__weight_decay=self.weight_decay,
+                max_epochs=self.max_epochs,
+                batch_size=self.batch_size,
+                iterator_valid__batch_size=max(256, self.batch_size),
+                train_split=train_split,
+                classes=np.arange(len(classes)),
+                callbacks=make_callbacks(
+                    self.verbose,
+                    early_stopping=self.early_stopping,
+                    n_iter_no_change=self.n_iter_no_change,
+                ),
+                device=device,
+                verbose=self.verbose,
+                **iterator,
+                **optimizer,
+            )
+            # tensors: the data loader then stacks tensor slices, no numpy conversion per sample
+            net.fit(torch.from_numpy(X_train), torch.from_numpy(y_train))
+
+        self.net_ = net
+        self.module_ = net.module_.net
+        self.classes_ = classes
+        self.input_shape_ = tuple(X.shape[1:])
+        self.n_features_in_ = int(X.shape[1])  # channels, as for the other image estimators
+        self.input_mean_, self.input_std_ = mean, std
+        return self
+
+    # ----------------------------------------------------------------- predict
+    def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities (softmax of the network's outputs).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, H, W) or (n_samples, C, H, W)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes), columns in ``classes_`` order
+        """
+        check_is_fitted(self, "net_")
+        X = _check_images(X, input_shape=self.input_shape_)
+        with torch.inference_mode():
+            proba = self.net_.predict_proba(X)
+        return np.asarray(proba, dtype=np.float64)
+
+    def predict(self, X) -> np.ndarray:
+        """Most probable class of each image.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, H, W) or (n_samples, C, H, W)
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,), labels from ``classes_``
+        """
+        proba = self.predict_proba(X)  # checks that the classifier is fitted
+        return self.classes_[np.argmax(proba, axis=1)]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = True
+        return tags
