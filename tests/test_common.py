@@ -77,6 +77,12 @@ _TINY_LIPNET = dict(n_filters=4, n_hidden=16, max_epochs=2, batch_size=16, rando
 
 CASES = {
     "LSTMTrajectoryClassifier": _lstm_case,
+    "MDNTrajectoryGenerator": lambda: (
+        sklearn_cells.MDNTrajectoryGenerator(hidden_size=8, n_components=2, window_length=20,
+                                             batch_size=8, max_epochs=2, random_state=0),
+        _trajectories()[0],
+        None,
+    ),
     "TrajectoryWindowSampler": lambda: (sklearn_cells.TrajectoryWindowSampler(10), *_trajectories()),
     "TrajectoryResampler": lambda: (sklearn_cells.TrajectoryResampler(step=2), *_trajectories()),
     "VelocityTransformer": lambda: (sklearn_cells.VelocityTransformer(dt=5.0), *_trajectories()),
