@@ -73,7 +73,7 @@ args.out.mkdir(parents=True, exist_ok=True)
 
 # %%
 # The data: cut-outs of varying size, masks, and the seed's imbalance
-# ------------------------------------------------------------------
+# -------------------------------------------------------------------
 X, y = make_liposomes(args.n_samples, task="lamellarity", random_state=0)
 labels = ["unilamellar", "multilamellar", "uncertain"]
 print(X)

@@ -1,6 +1,6 @@
 """
 Segmenting time-lapse frames: one frame or five (Network1 vs Network5)
-=====================================================================
+======================================================================
 
 Seed 004 ("StemNet") segments stem cells in time-lapse microscopy with a U-Net-like
 network, after subtracting each sequence's temporal median background. It compares a

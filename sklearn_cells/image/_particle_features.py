@@ -156,7 +156,7 @@ class ParticleFeatures(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        features : ndarray of shape (n_samples, n_features_out_)
+        features : ndarray of shape (n_samples, n_features)
         """
         check_is_fitted(self, "intensity_range_")
         X = check_particles(X, estimator=type(self).__name__)
