@@ -45,6 +45,8 @@ def main():
     parser.add_argument("--max-epochs", type=int, default=15)
     parser.add_argument("--window", type=int, default=30)
     parser.add_argument("--n-jobs", type=int, default=1)
+    parser.add_argument("--early-stopping", action="store_true",
+                        help="stop on the loss of a validation split of the training windows")
     args = parser.parse_args()
     torch.set_num_threads(1)
     warnings.filterwarnings("ignore", message=".*shorter than window_length")
@@ -60,7 +62,8 @@ def main():
         VelocityTransformer(), PolarVelocityTransformer(), TrajectoryScaler(method="robust"),
         TrajectoryWindowSampler(window_length=args.window),
         LSTMTrajectoryClassifier(hidden_size=16, optimizer="adam", lr=1e-2,
-                                 max_epochs=args.max_epochs, random_state=0),
+                                 max_epochs=args.max_epochs, early_stopping=args.early_stopping,
+                                 n_iter_no_change=3, random_state=0),
     )
     svc = make_pipeline(TrajectoryFeatures(), StandardScaler(), SVC(class_weight="balanced"))
     cv = GroupKFold(n_splits=len(np.unique(groups)))
@@ -89,7 +92,8 @@ def main():
         "# Leukocyte tracks by treatment, leave-one-donor-out", "",
         f"Machine: {machine}", "",
         f"Command: `python benchmarks/leukocyte_tracks.py PATH/leuko_ghent_tracks.csv.gz "
-        f"--max-epochs {args.max_epochs} --window {args.window}`", "",
+        f"--max-epochs {args.max_epochs} --window {args.window}"
+        f"{' --early-stopping' if args.early_stopping else ''}`", "",
         f"{len(X)} tracks (3+ points, gaps interpolated); the LSTM trains on "
         f"{args.window}-step windows of the tracks long enough and predicts every track. "
         "GroupKFold by donor (4 folds), macro-F1.", "",
