@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import subprocess
 import sys
 import time
@@ -35,21 +33,9 @@ from torch import nn
 from sklearn_cells.image import LipNetClassifier, make_augmentation
 from sklearn_cells.nn.lipnet import LipNet
 
+from _machine import machine  # benchmarks/_machine.py, beside this script
+
 RESULTS = Path(__file__).resolve().parent / "results"
-
-
-def machine(device: str) -> dict:
-    info = {
-        "processor": platform.processor() or platform.machine(),
-        "cpu_cores": os.cpu_count(),
-        "torch": torch.__version__,
-        "torch_threads": torch.get_num_threads(),
-        "device": device,
-        "python": platform.python_version(),
-    }
-    if device.startswith("cuda"):
-        info["gpu"] = torch.cuda.get_device_name(0)
-    return info
 
 
 def _data(n: int, size: int = 28, seed: int = 0):

@@ -28,8 +28,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -54,22 +52,10 @@ from sklearn_cells.trajectory import (
 # The hand-written loop reuses the estimator's data pipeline, so both train on the same windows.
 from sklearn_cells.trajectory._generator import _Collate, _symmetrized, _WindowDataset
 
+from _machine import machine  # benchmarks/_machine.py, beside this script
+
 RESULTS = Path(__file__).resolve().parent / "results"
 CLASSES_2D = ("plastic", "fibronectin")
-
-
-def machine(device: str) -> dict:
-    info = {
-        "processor": platform.processor() or platform.machine(),
-        "cpu_cores": os.cpu_count(),
-        "torch": torch.__version__,
-        "torch_threads": torch.get_num_threads(),
-        "device": device,
-        "python": platform.python_version(),
-    }
-    if device.startswith("cuda"):
-        info["gpu"] = torch.cuda.get_device_name(0)
-    return info
 
 
 def load_data(random_state=0):

@@ -88,28 +88,24 @@ def _sep_hint(df) -> str:
     return ""
 
 
+def _recognise(df, lookup, col, candidates, what: str, argument: str):
+    """The named column if given (checked), else the first recognised candidate."""
+    if col is not None:
+        return _check_named(df, col, argument)
+    col = next((lookup[n] for n in candidates if n in lookup), None)
+    if col is None:
+        raise ValueError(
+            f"No {what} column was recognised (looked for "
+            f"{', '.join(candidates)}, any case). Pass {argument}=<name>. "
+            f"Available columns: {_available(df.columns)}.{_sep_hint(df)}"
+        )
+    return col
+
+
 def _resolve_columns(df, track_col, time_col, position_cols):
     lookup = _lookup(df.columns)
-    if track_col is None:
-        track_col = next((lookup[n] for n in _TRACK_NAMES if n in lookup), None)
-        if track_col is None:
-            raise ValueError(
-                "No track id column was recognised (looked for "
-                f"{', '.join(_TRACK_NAMES)}, any case). Pass track_col=<name>. "
-                f"Available columns: {_available(df.columns)}.{_sep_hint(df)}"
-            )
-    else:
-        _check_named(df, track_col, "track_col")
-    if time_col is None:
-        time_col = next((lookup[n] for n in _TIME_NAMES if n in lookup), None)
-        if time_col is None:
-            raise ValueError(
-                "No time column was recognised (looked for "
-                f"{', '.join(_TIME_NAMES)}, any case). Pass time_col=<name>. "
-                f"Available columns: {_available(df.columns)}.{_sep_hint(df)}"
-            )
-    else:
-        _check_named(df, time_col, "time_col")
+    track_col = _recognise(df, lookup, track_col, _TRACK_NAMES, "track id", "track_col")
+    time_col = _recognise(df, lookup, time_col, _TIME_NAMES, "time", "time_col")
     explicit = position_cols is not None
     if position_cols is None:
         for names in _POSITION_NAMES:
