@@ -15,6 +15,7 @@ from sklearn.preprocessing import FunctionTransformer
 from sklearn_cells.datasets._videos import make_migration_videos
 from sklearn_cells.nn.attention import NextFramePredictor, attention_kl_to_uniform
 from sklearn_cells.video._importance import AttentionFrameScorer
+from sklearn_cells.video._readout import attention_change
 
 TINY = dict(n_context=4, channels=(4, 8), embed_dim=8, n_heads=2, max_epochs=2, batch_size=8)
 
@@ -60,13 +61,32 @@ def test_ragged_list_in_list_out_and_channel_axis(fitted, videos):
     np.testing.assert_allclose(importance[2], fitted.transform(videos[2:3])[0])
 
 
-@pytest.mark.parametrize("importance", ["attention", "surprise"])
-def test_both_readouts(fitted, videos, importance):
+@pytest.mark.parametrize("importance", ["attention", "attention_change", "surprise"])
+def test_all_readouts(fitted, videos, importance):
     scorer = clone(fitted).set_params(importance=importance)
     scorer.net_, scorer.frame_shape_, scorer.n_channels_ = (
         fitted.net_, fitted.frame_shape_, fitted.n_channels_)
     out = scorer.transform(videos)
     assert out.shape == (6, 14) and np.isfinite(out).all()
+
+
+def test_attention_change_ignores_sliding_attention_and_sees_shifts():
+    n_frames, n_context = 12, 4
+    # Attention that stays on the same lags (or slides along with time)
+    # does not change what the network uses: the floor everywhere.
+    steady = np.tile([0.4, 0.3, 0.2, 0.1], (n_frames, 1))
+    steady[:3] = [[1, 0, 0, 0], [4 / 7, 3 / 7, 0, 0], [4 / 9, 3 / 9, 2 / 9, 0]]
+    change = attention_change(steady)
+    assert change.shape == (n_frames,)
+    # Constant lag profile: renormalised over shared frames it still differs a
+    # little (one lag drops out), but far less than a jump.
+    assert change.max() < 0.2
+    # At frame 8 the network suddenly looks only 3 frames back.
+    jumped = steady.copy()
+    jumped[8] = [0.0, 0.0, 0.0, 1.0]
+    out = attention_change(jumped)
+    assert out.argmax() == 8 and out[8] > 0.5
+    assert (out > 0).all()  # floored, so the log normalisation stays finite
 
 
 def test_attention_rows_are_distributions(fitted, videos):
@@ -238,6 +258,7 @@ def test_malformed_collections(X, match):
         (dict(n_context=0), "n_context"),
         (dict(attention_penalty=-1.0), "attention_penalty"),
         (dict(n_heads=3), "divisible by n_heads"),
+        (dict(attention_values="pixels"), "attention_values must be one of"),
     ],
 )
 def test_bad_parameters(videos, params, match):
@@ -271,3 +292,24 @@ def test_nn_module_usable_alone():
     torch.testing.assert_close(prediction[:, :, 0], frames)
     # Causal and banded: nothing from the future or beyond the context.
     assert torch.all(attention.triu(1) == 0) and torch.all(attention.tril(-3) == 0)
+
+
+@pytest.mark.parametrize("values", ["maps", "summaries"])
+def test_nn_module_motion_summaries_is_causal(values):
+    model = NextFramePredictor(1, (16, 16), n_context=3, n_predict=2, channels=(4, 8),
+                               embed_dim=8, motion=True, values=values)
+    frames = torch.rand(2, 7, 1, 16, 16)
+    prediction, attention = model(frames)
+    assert prediction.shape == (2, 7, 2, 1, 16, 16) and attention.shape == (2, 2, 7, 7)
+    torch.testing.assert_close(prediction[:, :, 0], frames)  # copies the last frame
+    with torch.no_grad():  # a trained-looking decoder, so the context matters
+        model.decoder.out.weight.normal_()
+    prediction, attention = model(frames)
+    changed = frames.clone()
+    changed[:, 4:] = torch.rand_like(changed[:, 4:])
+    later, later_attention = model(changed)
+    # Steps 0-3 see frames 0-3 only (the motion input of frame t uses t - 1).
+    torch.testing.assert_close(later[:, :4], prediction[:, :4])
+    torch.testing.assert_close(later_attention[:, :, :4], attention[:, :, :4])
+    assert not torch.allclose(later[:, 4:], prediction[:, 4:])
+

@@ -19,6 +19,13 @@ that batch statistics mixed the batch and time dimensions and broke when
 teacher-forced training met frame-by-frame generation, while group
 normalisation works on each frame alone.
 
+Two options make attention carry more than recency (see
+:class:`NextFramePredictor`): ``motion=True`` encodes each frame together
+with its change since the previous frame, so that frame summaries describe
+how the cell moves, and ``values="summaries"`` lets attention average those
+summaries (a position-free estimate of the current motion) instead of
+feature maps.
+
 Attention uses a learned bias per head and per lag (how many frames back a
 key lies) instead of absolute positions, so a model trained on short clips
 applies unchanged to long videos. Nothing here depends on numpy or sklearn;
@@ -172,7 +179,11 @@ class FrameAttention(nn.Module):
         self.lag_bias = nn.Parameter(torch.zeros(n_heads, n_context)) if lag_bias else None
 
     def forward(self, vectors: torch.Tensor, maps: torch.Tensor):
-        """Vectors (B, T, D), maps (B, T, C, H, W) -> (context, weights (B, heads, T, T))."""
+        """Vectors (B, T, D), values (B, T, ...) -> (context (B, T, ...), weights (B, heads, T, T)).
+
+        The values are usually feature maps (B, T, C, H, W); any trailing
+        shape whose size is divisible by ``n_heads`` works.
+        """
         batch, steps = vectors.shape[:2]
         x = self.norm(vectors)
         q = self.query(x).view(batch, steps, self.n_heads, self.head_dim).transpose(1, 2)
@@ -184,9 +195,9 @@ class FrameAttention(nn.Module):
             scores = scores + self.lag_bias[:, lag]
         visible = banded_causal_mask(steps, self.n_context, device=vectors.device)
         weights = scores.masked_fill(~visible, float("-inf")).softmax(dim=-1)
-        channels, height, width = maps.shape[2:]
+        shape = maps.shape[2:]
         values = maps.reshape(batch, steps, self.n_heads, -1).transpose(1, 2)
-        context = (weights @ values).transpose(1, 2).reshape(batch, steps, channels, height, width)
+        context = (weights @ values).transpose(1, 2).reshape(batch, steps, *shape)
         return context, weights
 
 
@@ -259,6 +270,18 @@ class NextFramePredictor(nn.Module):
         Shared query/key projection (see :class:`FrameAttention`).
     lag_bias : bool, default=True
         Learned bias per lag in the attention (see :class:`FrameAttention`).
+    motion : bool, default=False
+        Encode each frame stacked with its difference from the previous frame
+        (zero for the first), so that queries and keys describe motion as well
+        as appearance. Still causal: frame ``t`` uses frames ``t`` and ``t - 1``.
+    values : {"maps", "summaries"}, default="maps"
+        What attention averages: the feature maps of earlier frames (what is
+        where), or a projection of their summary vectors, broadcast over the
+        current feature map. Summaries carry no position, so the context is
+        an estimate of how the cell moves and looks, pooled over the frames
+        the network chooses; with ``motion=True`` and ``n_predict > 1`` the
+        network must choose frames with the current motion, and its
+        attention shifts when the motion changes.
 
     Examples
     --------
@@ -281,15 +304,24 @@ class NextFramePredictor(nn.Module):
         n_groups: int = 4,
         tied_attention: bool = False,
         lag_bias: bool = True,
+        motion: bool = False,
+        values: str = "maps",
     ):
         super().__init__()
-        self.n_predict = n_predict
-        self.encoder = FrameEncoder(in_channels, embed_dim, channels, n_groups)
+        if values not in ("maps", "summaries"):
+            raise ValueError(f"values must be 'maps' or 'summaries'; got {values!r}.")
+        self.n_predict, self.motion, self.values = n_predict, motion, values
+        encoder_in = 2 * in_channels if motion else in_channels
+        self.encoder = FrameEncoder(encoder_in, embed_dim, channels, n_groups)
         self.attention = FrameAttention(
-            embed_dim, self.encoder.out_channels, n_heads, n_context, tied_attention, lag_bias
+            embed_dim, self.encoder.out_channels if values == "maps" else embed_dim,
+            n_heads, n_context, tied_attention, lag_bias,
         )
+        if values == "summaries":
+            self.value = nn.Linear(embed_dim, embed_dim)
+        context_channels = self.encoder.out_channels if values == "maps" else embed_dim
         self.decoder = FrameDecoder(
-            2 * self.encoder.out_channels,
+            self.encoder.out_channels + context_channels,
             in_channels * n_predict,
             frame_size,
             tuple(reversed(channels)),
@@ -315,9 +347,20 @@ class NextFramePredictor(nn.Module):
         Attention has shape (B, heads, T, T).
         """
         batch, steps, channels, height, width = frames.shape
-        maps, vectors = self.encoder(frames.reshape(batch * steps, channels, height, width))
+        inputs = frames
+        if self.motion:
+            # Each frame with its change since the previous one (zero for the
+            # first), so that a frame's summary can describe how it moves.
+            change = torch.cat([torch.zeros_like(frames[:, :1]), frames.diff(dim=1)], dim=1)
+            inputs = torch.cat([frames, change], dim=2)
+        maps, vectors = self.encoder(inputs.flatten(0, 1))
         maps = maps.view(batch, steps, *maps.shape[1:])
-        context, attention = self.attention(vectors.view(batch, steps, -1), maps)
+        vectors = vectors.view(batch, steps, -1)
+        if self.values == "maps":
+            context, attention = self.attention(vectors, maps)
+        else:
+            context, attention = self.attention(vectors, self.value(vectors))
+            context = context[..., None, None].expand(-1, -1, -1, *maps.shape[-2:])
         decoded = self.decoder(torch.cat([maps, context], dim=2).flatten(0, 1))
         decoded = decoded + self.skip(frames.reshape(batch * steps, channels, height, width))
         prediction = decoded.view(batch, steps, self.n_predict, channels, height, width)

@@ -23,12 +23,13 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ..base import TorchEstimatorMixin, check_device, make_callbacks, torch_seed_context
-from ._readout import attention_received, normalise_importance, surprise
+from ._readout import attention_change, attention_received, normalise_importance, surprise
 from ._validation import check_videos
 
 __all__ = ["AttentionFrameScorer"]
 
-_IMPORTANCE = ("attention", "surprise")
+_IMPORTANCE = ("attention", "attention_change", "surprise")
+_VALUES = ("maps", "summaries")
 
 
 def _check_int(name, value, low):
@@ -71,23 +72,32 @@ class AttentionFrameScorer(TorchEstimatorMixin, TransformerMixin, BaseEstimator)
     n_predict : int, default=1
         Frames predicted at each step (the seed's transformer predicted a
         sequence of frames rather than one).
-    importance : {"surprise", "attention"}, default="surprise"
+    importance : {"surprise", "attention", "attention_change"}, default="surprise"
         What ``transform`` returns before per-video normalisation:
 
         - ``"attention"``: the seed's measure, the mean attention a frame
           receives from the steps that can see it, relative to uniform
           attention, averaged over heads;
+        - ``"attention_change"``: how much the network's attention over the
+          same earlier frames shifts between the step before the frame and
+          the step at it (total variation distance), the seed's "attention
+          variation": where the network changes which past it relies on;
         - ``"surprise"``: the error of predicting the frame from the frames
           before it (its information content under a Gaussian model; the
           first frame gets the video's smallest value).
 
-        Both are then divided by the video's smallest value and logged. The
+        All are then divided by the video's smallest value and logged. The
         default is ``"surprise"`` because on videos with known events
         (``examples/plot_frame_importance.py``) it ranks event frames far
-        above ordinary ones (ROC AUC ~0.97) while attention importance is
-        close to chance (~0.55): a next-frame predictor of crawling cells
-        mostly attends to the latest frames, whatever happened. Attention
-        remains available to reproduce the seed and to inspect the network.
+        above ordinary ones with any single network (held-out ROC AUC
+        ~0.98). The attention read-outs need the motion settings
+        (``motion=True``, ``attention_values="summaries"``, ``n_predict=4``,
+        ``n_context=16``) and enough videos (64 in the example): then
+        ``"attention"`` reaches ~0.76 for one network (varying between seeds
+        from ~0.6 to ~0.8) and ~0.87 for the mean of four, and
+        ``"attention_change"`` ~0.70 and ~0.80. With the default settings or
+        few videos attention stays near chance: a next-frame predictor of
+        crawling cells mostly attends to recent frames, whatever happened.
     attention_penalty : float, default=0.0
         Weight of the KL divergence of attention from uniform added to the
         loss (the seed's secondary loss). The prediction error of frames
@@ -101,6 +111,17 @@ class AttentionFrameScorer(TorchEstimatorMixin, TransformerMixin, BaseEstimator)
         decoder mirrors them.
     n_groups : int, default=4
         Groups of the group normalisations.
+    motion : bool, default=False
+        Encode each frame together with its change since the previous frame,
+        so that the frame summaries queries and keys come from describe
+        motion, not only appearance.
+    attention_values : {"maps", "summaries"}, default="maps"
+        What attention averages over earlier frames: their feature maps
+        (spatial, as in the seed) or their summary vectors (position-free: an
+        estimate of the current motion pooled over the attended frames). With
+        ``motion=True`` and ``n_predict > 1``, ``"summaries"`` makes attention
+        follow changes of motion; see
+        :class:`~sklearn_cells.nn.attention.NextFramePredictor`.
     clip_length : int, optional
         Videos are cut into clips of this many frames for training; default
         ``min(shortest video, 2 * n_context + n_predict)``, so that about half
@@ -140,9 +161,12 @@ class AttentionFrameScorer(TorchEstimatorMixin, TransformerMixin, BaseEstimator)
     Notes
     -----
     Attention importance says which earlier frames the predictor used, not
-    which frames were eventful: when the next frame is predictable from the
-    last few, attention stays on the last few whatever happened before.
-    Both read-outs depend on the network and its seed; check them with
+    directly which frames were eventful: when the next frame is predictable
+    from the last few, attention stays on the last few whatever happened
+    before. It marks events only when the network needs to pool the right
+    earlier frames (motion summaries, several frames predicted) and has seen
+    enough videos, and even then it differs between seeds. All read-outs
+    depend on the network and its seed; check them with
     :func:`~sklearn_cells.video.importance_stability` before trusting single
     frames, average seeds with
     :class:`~sklearn_cells.video.FrameImportanceEnsemble`, and prefer
@@ -170,6 +194,8 @@ class AttentionFrameScorer(TorchEstimatorMixin, TransformerMixin, BaseEstimator)
         n_heads: int = 2,
         channels: tuple = (16, 32),
         n_groups: int = 4,
+        motion: bool = False,
+        attention_values: str = "maps",
         clip_length: int | None = None,
         lr: float = 2e-3,
         max_epochs: int = 40,
@@ -189,6 +215,8 @@ class AttentionFrameScorer(TorchEstimatorMixin, TransformerMixin, BaseEstimator)
         self.n_heads = n_heads
         self.channels = channels
         self.n_groups = n_groups
+        self.motion = motion
+        self.attention_values = attention_values
         self.clip_length = clip_length
         self.lr = lr
         self.max_epochs = max_epochs
@@ -211,6 +239,10 @@ class AttentionFrameScorer(TorchEstimatorMixin, TransformerMixin, BaseEstimator)
         if self.importance not in _IMPORTANCE:
             raise ValueError(
                 f"importance must be one of {_IMPORTANCE}; got {self.importance!r}."
+            )
+        if self.attention_values not in _VALUES:
+            raise ValueError(
+                f"attention_values must be one of {_VALUES}; got {self.attention_values!r}."
             )
         if not self.attention_penalty >= 0:
             raise ValueError(
@@ -258,6 +290,8 @@ class AttentionFrameScorer(TorchEstimatorMixin, TransformerMixin, BaseEstimator)
             module__n_heads=self.n_heads,
             module__channels=tuple(self.channels),
             module__n_groups=self.n_groups,
+            module__motion=bool(self.motion),
+            module__values=self.attention_values,
             criterion=NextFrameCriterion,
             criterion__n_context=self.n_context,
             criterion__attention_penalty=self.attention_penalty,
@@ -395,6 +429,8 @@ class AttentionFrameScorer(TorchEstimatorMixin, TransformerMixin, BaseEstimator)
         for rows, errors in results:
             if self.importance == "attention":
                 raw = attention_received(rows)
+            elif self.importance == "attention_change":
+                raw = attention_change(rows)
             else:
                 raw = surprise(errors)
             out.append(normalise_importance(raw))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["attention_received", "normalise_importance", "surprise"]
+__all__ = ["attention_change", "attention_received", "normalise_importance", "surprise"]
 
 
 def attention_received(rows: np.ndarray) -> np.ndarray:
@@ -49,6 +49,52 @@ def attention_received(rows: np.ndarray) -> np.ndarray:
         total[: n_frames - lag] += scaled[lag:, lag]
         count[: n_frames - lag] += 1
     return total / count
+
+
+def attention_change(rows: np.ndarray, floor: float = 1e-3) -> np.ndarray:
+    """How much the network's attention to the past shifts at each frame.
+
+    Step ``t`` and step ``t - 1`` both see frames ``t - n_context + 1 ...
+    t - 1``; their attention over those frames, each renormalised to sum to
+    one, is compared by total variation distance (0: same distribution, 1:
+    disjoint). A frame where the network suddenly redistributes its attention
+    over the same earlier frames is one where its use of the past changed
+    (the seed's "attention variation"), whereas attention that merely slides
+    along with time gives small values.
+
+    Parameters
+    ----------
+    rows : ndarray of shape (n_frames, n_context)
+        Banded attention, ``rows[t, lag]`` paid by step ``t`` to frame ``t - lag``.
+    floor : float, default=1e-3
+        Smallest value returned, so that the per-video log normalisation
+        stays finite; the first two frames (nothing to compare) get the
+        video's smallest value.
+
+    Returns
+    -------
+    change : ndarray of shape (n_frames,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rows = np.array([[1.0, 0.0, 0.0], [0.5, 0.5, 0.0], [0.2, 0.4, 0.4],
+    ...                  [0.2, 0.0, 0.8]])
+    >>> attention_change(rows).round(2).tolist()  # step 3 moves to frame 1
+    [0.0, 0.0, 0.0, 0.33]
+    """
+    rows = np.asarray(rows, dtype=float)
+    n_frames, n_context = rows.shape
+    out = np.full(n_frames, np.nan)
+    for t in range(2, n_frames):
+        k = min(n_context - 1, t)  # frames t - 1 ... t - k, seen by both steps
+        now, before = rows[t, 1 : k + 1], rows[t - 1, :k]
+        if now.sum() <= 0 or before.sum() <= 0:
+            continue
+        out[t] = 0.5 * np.abs(now / now.sum() - before / before.sum()).sum()
+    finite = np.isfinite(out)
+    out[~finite] = out[finite].min() if finite.any() else floor
+    return np.maximum(out, floor)
 
 
 def surprise(errors: np.ndarray) -> np.ndarray:
