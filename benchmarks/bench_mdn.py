@@ -128,6 +128,7 @@ def hand_written_epochs(gen_params, X, y, device, epochs, seed=0):
             n_classes=n_classes,
             n_profiles=gen_params["n_profiles"],
             ema_decays=tuple(gen_params["ema_decays"]),
+            running_mean=gen_params["running_mean"],
         ).to(device)
         optimizer = torch.optim.Adam(model.parameters(), lr=gen_params["lr"])
         loader = DataLoader(
@@ -190,7 +191,15 @@ def _bootstrap_std_interval(values, rng, n_boot=2000, level=0.9):
     return [float(q) for q in np.quantile(draws, [(1 - level) / 2, (1 + level) / 2])]
 
 
-def bench_quality(X, y, device, max_epochs, n_generated, n_independent_draws):
+def level_persistence(X):
+    """Correlation, over trajectories, of the log mean speed in the first and
+    second halves: how well a cell keeps its own speed level."""
+    speeds = [np.linalg.norm(np.diff(x, axis=0), axis=1) for x in X]
+    halves = np.log([[s[: len(s) // 2].mean(), s[len(s) // 2 :].mean()] for s in speeds])
+    return float(np.corrcoef(halves.T)[0, 1])
+
+
+def bench_quality(X, y, device, max_epochs, n_generated, n_independent_draws, fit_seeds):
     idx_train, idx_test = train_test_split(
         np.arange(len(X)), test_size=0.25, stratify=y, random_state=0
     )
@@ -267,8 +276,27 @@ def bench_quality(X, y, device, max_epochs, n_generated, n_independent_draws):
         std["independent"] = float(trajectory_statistics(fresh, dt=5.0)["mean_speed"].std())
         std["n_independent"] = len(fresh)
         std["ratio_independent"] = std["generated"] / std["independent"]
+        std["level_persistence"] = {
+            "independent": level_persistence(fresh), "generated": level_persistence(generated)
+        }
         out["classes"][str(c)] = row
         z_extent[str(c)] = row
+    # The spread of generated cells varies from fit to fit: repeat the check
+    # with other seeds of the same model.
+    out["variation_by_seed"] = {}
+    for seed in fit_seeds:
+        refit = gen if seed == params["random_state"] else MDNTrajectoryGenerator(
+            **{**params, "random_state": seed}
+        ).fit(X_train, y_train)
+        out["variation_by_seed"][seed] = {}
+        for c in gen.classes_:
+            n_steps = int(np.median([len(x) for x, label in zip(X_test, y_test) if label == c]))
+            generated = refit.sample(n_generated, n_steps=n_steps, y=c, random_state=1)
+            spread = float(trajectory_statistics(generated, dt=5.0)["mean_speed"].std())
+            out["variation_by_seed"][seed][str(c)] = {
+                "ratio_independent": spread / out["classes"][str(c)]["mean_speed_std"]["independent"],
+                "level_persistence": level_persistence(generated),
+            }
     for c in CLASSES_2D:
         if c in z_extent and "collagen" in z_extent:
             for key in ("z_extent", "z_smoothed_extent"):
@@ -366,6 +394,30 @@ def markdown(results) -> str:
                 f"| {std['ratio']:.2f} | {std['independent']:.3f} ({std['n_independent']}) "
                 f"| {std['ratio_independent']:.2f} |"
             )
+        seeds = q["variation_by_seed"]
+        lines += [
+            "",
+            "The same ratio against fresh draws for fits with other seeds, and level "
+            "persistence (correlation over trajectories of the log mean speed of the first "
+            "and second halves; fresh draws in the header):",
+            "",
+            "| random_state | "
+            + " | ".join(
+                f"{c} ratio | {c} persistence ({r['mean_speed_std']['level_persistence']['independent']:.2f})"
+                for c, r in q["classes"].items()
+            )
+            + " |",
+            "| --- |" + " --- | --- |" * len(q["classes"]),
+        ]
+        for seed, by_class in seeds.items():
+            lines.append(
+                f"| {seed} | "
+                + " | ".join(
+                    f"{v['ratio_independent']:.2f} | {v['level_persistence']:.2f}"
+                    for v in by_class.values()
+                )
+                + " |"
+            )
         lines += [
             "",
             "| class | mean speed real / gen "
@@ -429,6 +481,7 @@ def main(argv=None):
         results["quality"] = bench_quality(
             X, y, args.device, epochs, n_generated=40 if args.quick else 300,
             n_independent_draws=1 if args.quick else 5,
+            fit_seeds=(0,) if args.quick else (0, 1, 2),
         )
         print(json.dumps(results["quality"], indent=1), flush=True)
 

@@ -108,7 +108,9 @@ def test_labels_required_exactly_for_conditional_models():
 
 def test_continuing_from_state_equals_one_pass():
     torch.manual_seed(0)
-    model = LSTMMixtureDensityNetwork(3, hidden_size=8, n_classes=2, ema_decays=(0.9, 0.5))
+    model = LSTMMixtureDensityNetwork(
+        3, hidden_size=8, n_classes=2, ema_decays=(0.9, 0.5), running_mean=True
+    )
     v, labels = torch.randn(4, 30, 3), torch.tensor([0, 1, 1, 0])
     full, _ = model(v, labels)
     _, state = model(v[:, :12], labels)
@@ -129,9 +131,22 @@ def test_moving_averages_are_exact_over_chunks():
     assert_close(got, torch.stack(expected, 1))
 
 
+def test_running_mean_is_the_mean_since_the_start():
+    torch.manual_seed(0)
+    model = LSTMMixtureDensityNetwork(2, hidden_size=8, running_mean=True)
+    v = torch.randn(3, 25, 2)
+    _, state = model(v[:, :10])
+    _, state = model(v[:, 10:], state=state)
+    expected = mdn._with_norm(v).mean(1)
+    assert_close(state.running_sum / state.n_seen, expected)
+    assert_close(state.n_seen, torch.full((3, 1), 25.0))
+
+
 def test_encode_with_lengths_ignores_padding():
     torch.manual_seed(0)
-    model = LSTMMixtureDensityNetwork(2, hidden_size=8, n_classes=2, ema_decays=(0.9,), n_profiles=2)
+    model = LSTMMixtureDensityNetwork(
+        2, hidden_size=8, n_classes=2, ema_decays=(0.9,), n_profiles=2, running_mean=True
+    )
     v, labels, lengths = torch.randn(3, 10, 2), torch.tensor([0, 1, 1]), torch.tensor([10, 4, 1])
     profiles = torch.tensor([0, 1, 1])
     state = model.encode(v, lengths=lengths, labels=labels, profiles=profiles)
@@ -139,13 +154,17 @@ def test_encode_with_lengths_ignores_padding():
         _, alone = model(v[i : i + 1, : lengths[i]], labels[i : i + 1], profiles=profiles[i : i + 1])
         assert_close(state.h[:, i : i + 1], alone.h)
         assert_close(state.averages[i : i + 1], alone.averages)
+        assert_close(state.running_sum[i : i + 1], alone.running_sum)
+        assert_close(state.n_seen[i : i + 1], alone.n_seen)
 
 
 def test_batched_sampler_follows_the_forward_pass(monkeypatch):
     """With the draw replaced by the mixture mean, the step-by-step sampler must
     reproduce exactly what one forward pass over its own output predicts."""
     torch.manual_seed(0)
-    model = LSTMMixtureDensityNetwork(3, hidden_size=8, n_classes=2, ema_decays=(0.9,), n_profiles=2)
+    model = LSTMMixtureDensityNetwork(
+        3, hidden_size=8, n_classes=2, ema_decays=(0.9,), n_profiles=2, running_mean=True
+    )
     monkeypatch.setattr(mdn, "sample_mixture", lambda params, generator=None: mixture_mean(params))
     labels = torch.tensor([0, 1, 1])
     seed = torch.randn(3, 4, 3)

@@ -181,7 +181,7 @@ def test_no_spurious_z_for_a_flat_class():
     flat = _walks(20, 60, n_dims=3, z_scale=0.0, z_noise=1.0, seed=7)
     volume = _walks(20, 60, n_dims=3, seed=8)
     y = ["flat"] * 20 + ["3d"] * 20
-    gen = MDNTrajectoryGenerator(max_epochs=25, random_state=0, **FAST).fit(flat + volume, y)
+    gen = MDNTrajectoryGenerator(max_epochs=50, random_state=0, **FAST).fit(flat + volume, y)
     z_flat = trajectory_statistics(gen.sample(30, n_steps=60, y="flat", random_state=0))["smoothed_extent"][:, 2]
     z_3d = trajectory_statistics(gen.sample(30, n_steps=60, y="3d", random_state=0))["smoothed_extent"][:, 2]
     assert z_flat.mean() < 0.3 * z_3d.mean()
@@ -315,6 +315,7 @@ def test_new_dimensions_at_score_time(conditional):
         (dict(), [np.zeros((5, 1))] * 3, "symmetry=None"),
         (dict(symmetry="xyz"), None, "symmetry='xyz' is not supported"),
         (dict(ema_decays=(0.5, 1.0)), None, "ema_decays must be"),
+        (dict(running_mean="yes"), None, "running_mean must be True or False"),
         (dict(), [np.full((5, 2), np.nan)] * 3, "NaN"),
         (dict(), [], "empty"),
     ],

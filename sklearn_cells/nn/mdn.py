@@ -229,11 +229,18 @@ class RecurrentState(NamedTuple):
     averages : tensor of shape (batch, n_averages, n_dims + 1) or None
         Exponential moving averages of the inputs and their norm (None
         without ``ema_decays``).
+    running_sum : tensor of shape (batch, n_dims + 1) or None
+        Sum of the inputs and their norm over all steps read (None without
+        ``running_mean``).
+    n_seen : tensor of shape (batch, 1) or None
+        Number of steps read (None without ``running_mean``).
     """
 
     h: torch.Tensor
     c: torch.Tensor
     averages: torch.Tensor | None
+    running_sum: torch.Tensor | None = None
+    n_seen: torch.Tensor | None = None
 
 
 def _moving_averages(
@@ -269,6 +276,21 @@ def _moving_averages(
     return torch.cat(out, dim=1)
 
 
+def _running_sums(
+    inputs: torch.Tensor, initial: tuple[torch.Tensor, torch.Tensor] | None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Sums of the inputs over all steps so far and their counts, shapes
+    (batch, steps, n_dims) and (batch, steps, 1)."""
+    batch, steps, _ = inputs.shape
+    sums = inputs.cumsum(1)
+    counts = torch.arange(1, steps + 1, dtype=inputs.dtype, device=inputs.device)
+    counts = counts[None, :, None].expand(batch, steps, 1)
+    if initial is not None:
+        sums = sums + initial[0][:, None]
+        counts = counts + initial[1][:, None]
+    return sums, counts
+
+
 def _with_norm(x: torch.Tensor) -> torch.Tensor:
     """``x`` with its Euclidean norm appended along the last axis."""
     return torch.cat([x, torch.linalg.vector_norm(x, dim=-1, keepdim=True)], dim=-1)
@@ -299,6 +321,11 @@ class LSTMMixtureDensityNetwork(nn.Module):
       differences of tracking noise) is then easy to keep bounded, where an
       LSTM alone lets it drift like a random walk. Both averages are
       unchanged by rotations and reflections, as the input itself.
+    - ``running_mean``: the mean of the inputs and of their norm over all
+      steps so far. The mean speed since the start is what tells a cell's
+      own speed level from the class's; with it at hand, the network keeps
+      a generated cell at the level it started with, where moving averages
+      that forget let generated cells drift back to the class average.
 
     Parameters
     ----------
@@ -322,6 +349,8 @@ class LSTMMixtureDensityNetwork(nn.Module):
     ema_decays : tuple of float, default=()
         Decays in (0, 1) of moving averages of the inputs (and of their norm)
         fed alongside them.
+    running_mean : bool, default=False
+        Feed the mean of all inputs so far (and of their norm) alongside them.
     sigma_min : float, default=1e-3
         Floor on every standard deviation.
     dropout : float, default=0.0
@@ -358,6 +387,7 @@ class LSTMMixtureDensityNetwork(nn.Module):
         n_profiles: int = 1,
         embedding_dim: int | None = None,
         ema_decays: tuple[float, ...] = (),
+        running_mean: bool = False,
         sigma_min: float = 1e-3,
         dropout: float = 0.0,
     ) -> None:
@@ -371,7 +401,8 @@ class LSTMMixtureDensityNetwork(nn.Module):
         if n_profiles < 1:
             raise ValueError(f"n_profiles must be at least 1; got {n_profiles!r}.")
         size = 8 if embedding_dim is None else embedding_dim
-        n_inputs = n_dims + (n_dims + 1) * len(self.ema_decays)
+        self.running_mean = bool(running_mean)
+        n_inputs = n_dims + (n_dims + 1) * (len(self.ema_decays) + self.running_mean)
         self.embedding = None
         if n_classes > 0:
             self.embedding = nn.Embedding(n_classes, min(size, n_classes))
@@ -417,18 +448,29 @@ class LSTMMixtureDensityNetwork(nn.Module):
             parts.append(self.profile_embedding(profiles.long()))
         return torch.cat(parts, dim=-1) if parts else None
 
-    def _features(self, inputs, labels, profiles, averages):
-        """LSTM input (inputs, moving averages, embeddings) and the averages."""
+    def _features(self, inputs, labels, profiles, state):
+        """LSTM input (inputs, averages of the past, embeddings), and the
+        averages' state after every step as a function of the step index."""
         self._check_conditioning(labels, profiles)
         parts = [inputs]
-        ema = None
+        ema = sums = counts = None
         if self.ema_decays:
-            ema = _moving_averages(_with_norm(inputs), self.ema_decays, averages)
+            initial = None if state is None else state.averages
+            ema = _moving_averages(_with_norm(inputs), self.ema_decays, initial)
             parts.append(ema.flatten(2))
+        if self.running_mean:
+            initial = None if state is None else (state.running_sum, state.n_seen)
+            sums, counts = _running_sums(_with_norm(inputs), initial)
+            parts.append(sums / counts)
         static = self._static(labels, profiles)
         if static is not None:
             parts.append(static.unsqueeze(1).expand(-1, inputs.shape[1], -1))
-        return torch.cat(parts, dim=-1) if len(parts) > 1 else inputs, ema
+
+        def history_at(index):
+            pick = lambda t: None if t is None else t[torch.arange(len(t), device=t.device), index]  # noqa: E731
+            return pick(ema), pick(sums), pick(counts)
+
+        return torch.cat(parts, dim=-1) if len(parts) > 1 else inputs, history_at
 
     def profile_log_prior(self, labels: torch.Tensor | None, batch: int) -> torch.Tensor:
         """Log weights of the profiles for each sequence, shape (batch, n_profiles)."""
@@ -470,11 +512,9 @@ class LSTMMixtureDensityNetwork(nn.Module):
         state : RecurrentState
             The state after the last step.
         """
-        x, ema = self._features(
-            inputs, labels, profiles, None if state is None else state.averages
-        )
+        x, history_at = self._features(inputs, labels, profiles, state)
         out, (h, c) = self.lstm(x, None if state is None else (state.h, state.c))
-        return self.head(out), RecurrentState(h, c, None if ema is None else ema[:, -1])
+        return self.head(out), RecurrentState(h, c, *history_at(inputs.shape[1] - 1))
 
     def _per_profile(self, inputs, targets, mask, labels):
         """Summed log-probabilities of each sequence under each profile, (batch, n_profiles),
@@ -563,14 +603,12 @@ class LSTMMixtureDensityNetwork(nn.Module):
             Real lengths (packed, so padding never enters the state).
         labels, profiles : tensor of shape (batch,), optional
         """
-        x, ema = self._features(inputs, labels, profiles, None)
+        x, history_at = self._features(inputs, labels, profiles, None)
         if lengths is not None:
             x = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
         _, (h, c) = self.lstm(x)
-        if ema is not None:
-            last = (inputs.shape[1] - 1) if lengths is None else (lengths.to(inputs.device) - 1)
-            ema = ema[torch.arange(inputs.shape[0], device=inputs.device), last]
-        return RecurrentState(h, c, ema)
+        last = (inputs.shape[1] - 1) if lengths is None else (lengths.to(inputs.device) - 1)
+        return RecurrentState(h, c, *history_at(last))
 
     def _draw_profiles(self, seed, seed_lengths, labels, generator):
         """One profile per sequence: from its posterior given the seed (its prior
@@ -638,7 +676,9 @@ class LSTMMixtureDensityNetwork(nn.Module):
         batch = seed.shape[0]
         if self.profile_embedding is not None and profiles is None:
             profiles = self._draw_profiles(seed, seed_lengths, labels, generator)
-        h, c, ema = self.encode(seed, lengths=seed_lengths, labels=labels, profiles=profiles)
+        h, c, ema, sums, counts = self.encode(
+            seed, lengths=seed_lengths, labels=labels, profiles=profiles
+        )
         # Class and profile embeddings are fixed per sequence: look them up once.
         static = self._static(labels, profiles)
         decays = torch.tensor(self.ema_decays, device=seed.device, dtype=seed.dtype)[:, None]
@@ -651,6 +691,9 @@ class LSTMMixtureDensityNetwork(nn.Module):
                 if ema is not None:
                     ema = decays * ema + (1 - decays) * _with_norm(step)[:, None]
                     parts.append(ema.flatten(1))
+                if sums is not None:
+                    sums, counts = sums + _with_norm(step), counts + 1
+                    parts.append(sums / counts)
                 if static is not None:
                     parts.append(static)
                 x = torch.cat(parts, dim=-1) if len(parts) > 1 else step
