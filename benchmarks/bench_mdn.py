@@ -296,6 +296,10 @@ def bench_quality(X, y, device, max_epochs, n_generated, n_independent_draws, fi
             out["variation_by_seed"][seed][str(c)] = {
                 "ratio_independent": spread / out["classes"][str(c)]["mean_speed_std"]["independent"],
                 "level_persistence": level_persistence(generated),
+                "z_smoothed_extent_ratio_to_collagen_real": float(
+                    trajectory_statistics(generated, dt=5.0)["smoothed_extent"][:, 2].mean()
+                    / out["classes"]["collagen"]["z_smoothed_extent"]["real"]
+                ) if "collagen" in out["classes"] else None,
             }
     for c in CLASSES_2D:
         if c in z_extent and "collagen" in z_extent:
@@ -397,17 +401,18 @@ def markdown(results) -> str:
         seeds = q["variation_by_seed"]
         lines += [
             "",
-            "The same ratio against fresh draws for fits with other seeds, and level "
+            "The same ratio against fresh draws for fits with other seeds; level "
             "persistence (correlation over trajectories of the log mean speed of the first "
-            "and second halves; fresh draws in the header):",
+            "and second halves; fresh draws in the header); smoothed z extent of the 2-D "
+            "classes relative to real collagen's (target at most 0.10):",
             "",
             "| random_state | "
             + " | ".join(
                 f"{c} ratio | {c} persistence ({r['mean_speed_std']['level_persistence']['independent']:.2f})"
                 for c, r in q["classes"].items()
             )
-            + " |",
-            "| --- |" + " --- | --- |" * len(q["classes"]),
+            + " | z " + ", ".join(CLASSES_2D) + " |",
+            "| --- |" + " --- | --- |" * len(q["classes"]) + " --- |",
         ]
         for seed, by_class in seeds.items():
             lines.append(
@@ -415,6 +420,11 @@ def markdown(results) -> str:
                 + " | ".join(
                     f"{v['ratio_independent']:.2f} | {v['level_persistence']:.2f}"
                     for v in by_class.values()
+                )
+                + " | "
+                + ", ".join(
+                    f"{by_class[c]['z_smoothed_extent_ratio_to_collagen_real']:.3f}"
+                    for c in CLASSES_2D if c in by_class
                 )
                 + " |"
             )
