@@ -280,7 +280,7 @@ def _running_sums(
     inputs: torch.Tensor, initial: tuple[torch.Tensor, torch.Tensor] | None
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Sums of the inputs over all steps so far and their counts, shapes
-    (batch, steps, n_dims) and (batch, steps, 1)."""
+    (batch, steps, n_features) and (batch, steps, 1)."""
     batch, steps, _ = inputs.shape
     sums = inputs.cumsum(1)
     counts = torch.arange(1, steps + 1, dtype=inputs.dtype, device=inputs.device)
@@ -467,8 +467,8 @@ class LSTMMixtureDensityNetwork(nn.Module):
             parts.append(static.unsqueeze(1).expand(-1, inputs.shape[1], -1))
 
         def history_at(index):
-            pick = lambda t: None if t is None else t[torch.arange(len(t), device=t.device), index]  # noqa: E731
-            return pick(ema), pick(sums), pick(counts)
+            rows = torch.arange(inputs.shape[0], device=inputs.device)
+            return tuple(None if t is None else t[rows, index] for t in (ema, sums, counts))
 
         return torch.cat(parts, dim=-1) if len(parts) > 1 else inputs, history_at
 
