@@ -129,6 +129,7 @@ def hand_written_epochs(gen_params, X, y, device, epochs, seed=0):
             n_profiles=gen_params["n_profiles"],
             ema_decays=tuple(gen_params["ema_decays"]),
             running_mean=gen_params["running_mean"],
+            position_offset=gen_params["position_offset"],
         ).to(device)
         optimizer = torch.optim.Adam(model.parameters(), lr=gen_params["lr"])
         loader = DataLoader(

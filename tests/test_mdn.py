@@ -109,7 +109,8 @@ def test_labels_required_exactly_for_conditional_models():
 def test_continuing_from_state_equals_one_pass():
     torch.manual_seed(0)
     model = LSTMMixtureDensityNetwork(
-        3, hidden_size=8, n_classes=2, ema_decays=(0.9, 0.5), running_mean=True
+        3, hidden_size=8, n_classes=2, ema_decays=(0.9, 0.5), running_mean=True,
+        position_offset=True,
     )
     v, labels = torch.randn(4, 30, 3), torch.tensor([0, 1, 1, 0])
     full, _ = model(v, labels)
@@ -142,10 +143,23 @@ def test_running_mean_is_the_mean_since_the_start():
     assert_close(state.n_seen, torch.full((3, 1), 25.0))
 
 
+def test_position_offset_is_from_the_mean_position_so_far():
+    torch.manual_seed(0)
+    model = LSTMMixtureDensityNetwork(2, hidden_size=8, position_offset=True)
+    v = torch.randn(3, 25, 2, dtype=torch.float64)
+    _, state = model.double()(v[:, :10])
+    x, _ = model._features(v[:, 10:], None, None, state)
+    positions = v.cumsum(1)
+    for t in range(10, 25):
+        expected = torch.asinh(positions[:, t] - positions[:, : t + 1].mean(1))
+        assert_close(x[:, t - 10, 2:], expected)
+
+
 def test_encode_with_lengths_ignores_padding():
     torch.manual_seed(0)
     model = LSTMMixtureDensityNetwork(
-        2, hidden_size=8, n_classes=2, ema_decays=(0.9,), n_profiles=2, running_mean=True
+        2, hidden_size=8, n_classes=2, ema_decays=(0.9,), n_profiles=2, running_mean=True,
+        position_offset=True,
     )
     v, labels, lengths = torch.randn(3, 10, 2), torch.tensor([0, 1, 1]), torch.tensor([10, 4, 1])
     profiles = torch.tensor([0, 1, 1])
@@ -156,6 +170,7 @@ def test_encode_with_lengths_ignores_padding():
         assert_close(state.averages[i : i + 1], alone.averages)
         assert_close(state.running_sum[i : i + 1], alone.running_sum)
         assert_close(state.n_seen[i : i + 1], alone.n_seen)
+        assert_close(state.position_sum[i : i + 1], alone.position_sum)
 
 
 def test_batched_sampler_follows_the_forward_pass(monkeypatch):
@@ -163,7 +178,8 @@ def test_batched_sampler_follows_the_forward_pass(monkeypatch):
     reproduce exactly what one forward pass over its own output predicts."""
     torch.manual_seed(0)
     model = LSTMMixtureDensityNetwork(
-        3, hidden_size=8, n_classes=2, ema_decays=(0.9,), n_profiles=2, running_mean=True
+        3, hidden_size=8, n_classes=2, ema_decays=(0.9,), n_profiles=2, running_mean=True,
+        position_offset=True,
     )
     monkeypatch.setattr(mdn, "sample_mixture", lambda params, generator=None: mixture_mean(params))
     labels = torch.tensor([0, 1, 1])

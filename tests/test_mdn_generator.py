@@ -316,6 +316,7 @@ def test_new_dimensions_at_score_time(conditional):
         (dict(symmetry="xyz"), None, "symmetry='xyz' is not supported"),
         (dict(ema_decays=(0.5, 1.0)), None, "ema_decays must be"),
         (dict(running_mean="yes"), None, "running_mean must be True or False"),
+        (dict(position_offset=1), None, "position_offset must be True or False"),
         (dict(), [np.full((5, 2), np.nan)] * 3, "NaN"),
         (dict(), [], "empty"),
     ],

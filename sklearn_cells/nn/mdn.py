@@ -234,6 +234,9 @@ class RecurrentState(NamedTuple):
         ``running_mean``).
     n_seen : tensor of shape (batch, 1) or None
         Number of steps read (None without ``running_mean``).
+    position_sum : tensor of shape (batch, n_dims) or None
+        Sum over all steps read of the position after the step, relative to
+        the start (None without ``position_offset``).
     """
 
     h: torch.Tensor
@@ -241,6 +244,7 @@ class RecurrentState(NamedTuple):
     averages: torch.Tensor | None
     running_sum: torch.Tensor | None = None
     n_seen: torch.Tensor | None = None
+    position_sum: torch.Tensor | None = None
 
 
 def _moving_averages(
@@ -291,6 +295,15 @@ def _running_sums(
     return sums, counts
 
 
+def _position_offset(
+    positions: torch.Tensor, position_sums: torch.Tensor, counts: torch.Tensor
+) -> torch.Tensor:
+    """Position relative to the mean position so far, squashed by ``asinh``
+    (linear for small offsets, logarithmic for the large ones of a cell
+    that travels)."""
+    return torch.asinh(positions - position_sums / counts)
+
+
 def _with_norm(x: torch.Tensor) -> torch.Tensor:
     """``x`` with its Euclidean norm appended along the last axis."""
     return torch.cat([x, torch.linalg.vector_norm(x, dim=-1, keepdim=True)], dim=-1)
@@ -301,7 +314,7 @@ class LSTMMixtureDensityNetwork(nn.Module):
 
     The seed's generator (one LSTM layer of 10 units, 10 isotropic components)
     is ``LSTMMixtureDensityNetwork(3, hidden_size=10, covariance="isotropic")``.
-    Three optional extras, each appended to the input at every step:
+    Optional extras, each appended to the input at every step:
 
     - ``n_classes > 0``: a learned class embedding, so one network models all
       classes and generates from a chosen one.
@@ -315,17 +328,21 @@ class LSTMMixtureDensityNetwork(nn.Module):
       as real ones.
     - ``ema_decays``: exponential moving averages of the inputs and of their
       norm. For velocities, the average over the last ``1 / (1 - d)`` steps is
-      the recent net displacement, which tells the network where the track is
-      relative to its recent past: a dimension that only jitters around a
-      fixed value (z of cells on a flat surface, whose velocities are
-      differences of tracking noise) is then easy to keep bounded, where an
-      LSTM alone lets it drift like a random walk. Both averages are
-      unchanged by rotations and reflections, as the input itself.
+      the recent net displacement and speed. Both are unchanged by rotations
+      and reflections, as the input itself.
     - ``running_mean``: the mean of the inputs and of their norm over all
       steps so far. The mean speed since the start is what tells a cell's
       own speed level from the class's; with it at hand, the network keeps
       a generated cell at the level it started with, where moving averages
       that forget let generated cells drift back to the class average.
+    - ``position_offset``: the position (the sum of the inputs so far)
+      relative to the mean position so far, through ``asinh``. A dimension
+      that only jitters around a fixed value (z of cells on a flat surface,
+      whose velocities are differences of tracking noise) has an offset of
+      the size of the noise, and its next velocity is about minus the
+      offset: with it at hand the network keeps that dimension bounded,
+      where an LSTM alone lets it wander like a random walk. ``asinh``, per
+      dimension, keeps the growing offsets of a travelling cell in range.
 
     Parameters
     ----------
@@ -351,6 +368,8 @@ class LSTMMixtureDensityNetwork(nn.Module):
         fed alongside them.
     running_mean : bool, default=False
         Feed the mean of all inputs so far (and of their norm) alongside them.
+    position_offset : bool, default=False
+        Feed the offset of the position from the mean position so far.
     sigma_min : float, default=1e-3
         Floor on every standard deviation.
     dropout : float, default=0.0
@@ -388,6 +407,7 @@ class LSTMMixtureDensityNetwork(nn.Module):
         embedding_dim: int | None = None,
         ema_decays: tuple[float, ...] = (),
         running_mean: bool = False,
+        position_offset: bool = False,
         sigma_min: float = 1e-3,
         dropout: float = 0.0,
     ) -> None:
@@ -402,7 +422,9 @@ class LSTMMixtureDensityNetwork(nn.Module):
             raise ValueError(f"n_profiles must be at least 1; got {n_profiles!r}.")
         size = 8 if embedding_dim is None else embedding_dim
         self.running_mean = bool(running_mean)
+        self.position_offset = bool(position_offset)
         n_inputs = n_dims + (n_dims + 1) * (len(self.ema_decays) + self.running_mean)
+        n_inputs += n_dims * self.position_offset
         self.embedding = None
         if n_classes > 0:
             self.embedding = nn.Embedding(n_classes, min(size, n_classes))
@@ -453,22 +475,31 @@ class LSTMMixtureDensityNetwork(nn.Module):
         averages' state after every step as a function of the step index."""
         self._check_conditioning(labels, profiles)
         parts = [inputs]
-        ema = sums = counts = None
+        ema = sums = counts = position_sums = None
         if self.ema_decays:
             initial = None if state is None else state.averages
             ema = _moving_averages(_with_norm(inputs), self.ema_decays, initial)
             parts.append(ema.flatten(2))
-        if self.running_mean:
+        if self.running_mean or self.position_offset:
             initial = None if state is None else (state.running_sum, state.n_seen)
             sums, counts = _running_sums(_with_norm(inputs), initial)
+        if self.running_mean:
             parts.append(sums / counts)
+        if self.position_offset:
+            positions = sums[..., : self.n_dims]
+            position_sums = positions.cumsum(1)
+            if state is not None:
+                position_sums = position_sums + state.position_sum[:, None]
+            parts.append(_position_offset(positions, position_sums, counts))
         static = self._static(labels, profiles)
         if static is not None:
             parts.append(static.unsqueeze(1).expand(-1, inputs.shape[1], -1))
 
         def history_at(index):
             rows = torch.arange(inputs.shape[0], device=inputs.device)
-            return tuple(None if t is None else t[rows, index] for t in (ema, sums, counts))
+            return tuple(
+                None if t is None else t[rows, index] for t in (ema, sums, counts, position_sums)
+            )
 
         return torch.cat(parts, dim=-1) if len(parts) > 1 else inputs, history_at
 
@@ -676,7 +707,7 @@ class LSTMMixtureDensityNetwork(nn.Module):
         batch = seed.shape[0]
         if self.profile_embedding is not None and profiles is None:
             profiles = self._draw_profiles(seed, seed_lengths, labels, generator)
-        h, c, ema, sums, counts = self.encode(
+        h, c, ema, sums, counts, position_sums = self.encode(
             seed, lengths=seed_lengths, labels=labels, profiles=profiles
         )
         # Class and profile embeddings are fixed per sequence: look them up once.
@@ -693,7 +724,11 @@ class LSTMMixtureDensityNetwork(nn.Module):
                     parts.append(ema.flatten(1))
                 if sums is not None:
                     sums, counts = sums + _with_norm(step), counts + 1
+                if self.running_mean:
                     parts.append(sums / counts)
+                if position_sums is not None:
+                    position_sums = position_sums + sums[:, : self.n_dims]
+                    parts.append(_position_offset(sums[:, : self.n_dims], position_sums, counts))
                 if static is not None:
                     parts.append(static)
                 x = torch.cat(parts, dim=-1) if len(parts) > 1 else step

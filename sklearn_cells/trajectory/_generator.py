@@ -8,8 +8,8 @@ seed's failings addressed:
 
 - one class-conditional network (a learned class embedding at every step)
   with per-dimension standard deviations (``covariance="diagonal"``) and
-  moving averages of past velocities as extra inputs, so that the
-  flat-substrate classes keep z to bounded tracking noise;
+  the position relative to the mean position so far as an extra input, so
+  that the flat-substrate classes keep z to bounded tracking noise;
 - the mean speed since the start of the track as an extra input, and
   training windows as long as the tracks, so that a generated cell keeps the
   speed level it started with rather than drifting back to the class average
@@ -230,9 +230,9 @@ class MDNTrajectoryGenerator(TorchEstimatorMixin, DensityMixin, BaseEstimator):
     ema_decays : tuple of float, default=(0.95, 0.99)
         Decays of exponential moving averages of past velocities (and
         speeds) fed to the LSTM with each velocity (see
-        :class:`~sklearn_cells.nn.mdn.LSTMMixtureDensityNetwork`); they keep
-        dimensions that only jitter, such as z on a flat surface, bounded.
-        ``()`` feeds velocities only, as the seed did.
+        :class:`~sklearn_cells.nn.mdn.LSTMMixtureDensityNetwork`): the
+        recent net displacement and speed. ``()`` with ``running_mean`` and
+        ``position_offset`` False feeds velocities only, as the seed did.
     running_mean : bool, default=True
         Also feed the mean of all velocities (and speeds) since the start of
         the track. It tells the cell's own speed level from the class's, and
@@ -241,6 +241,14 @@ class MDNTrajectoryGenerator(TorchEstimatorMixin, DensityMixin, BaseEstimator):
         back to the class average. On ``make_trajectories()`` (5 min steps),
         the spread of generated per-track mean speeds was 0.71-0.98 of the
         real one without it and with 150-step windows, 0.80-0.92 with both.
+    position_offset : bool, default=True
+        Also feed the position relative to the mean position since the start
+        of the track (scaled units, through ``asinh``). A dimension that only
+        jitters around a fixed value, such as z on a flat surface, then stays
+        bounded rather than wandering like a random walk. On
+        ``make_trajectories()``, the smoothed z extent of the 2-D classes was
+        0.093-0.103 of collagen's without it and 0.085-0.089 with it (real
+        data: 0.08).
     lr : float, default=3e-3
         Initial learning rate of Adam; it decays to 0 along a cosine over
         ``max_epochs``.
@@ -308,6 +316,7 @@ class MDNTrajectoryGenerator(TorchEstimatorMixin, DensityMixin, BaseEstimator):
         symmetry: str | None = "xy+z",
         ema_decays=(0.95, 0.99),
         running_mean: bool = True,
+        position_offset: bool = True,
         lr: float = 3e-3,
         max_epochs: int = 100,
         batch_size: int = 16,
@@ -326,6 +335,7 @@ class MDNTrajectoryGenerator(TorchEstimatorMixin, DensityMixin, BaseEstimator):
         self.symmetry = symmetry
         self.ema_decays = ema_decays
         self.running_mean = running_mean
+        self.position_offset = position_offset
         self.lr = lr
         self.max_epochs = max_epochs
         self.batch_size = batch_size
@@ -371,8 +381,9 @@ class MDNTrajectoryGenerator(TorchEstimatorMixin, DensityMixin, BaseEstimator):
                 f"ema_decays must be a tuple of numbers in (0, 1), or () for none; "
                 f"got {self.ema_decays!r}."
             )
-        if not isinstance(self.running_mean, (bool, np.bool_)):
-            raise ValueError(f"running_mean must be True or False; got {self.running_mean!r}.")
+        for name in ("running_mean", "position_offset"):
+            if not isinstance(getattr(self, name), (bool, np.bool_)):
+                raise ValueError(f"{name} must be True or False; got {getattr(self, name)!r}.")
         for name in ("lr", "gradient_clip"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
@@ -429,6 +440,7 @@ class MDNTrajectoryGenerator(TorchEstimatorMixin, DensityMixin, BaseEstimator):
                 module__n_profiles=self.n_profiles,
                 module__ema_decays=tuple(self.ema_decays or ()),
                 module__running_mean=self.running_mean,
+                module__position_offset=self.position_offset,
                 criterion=_SequenceNLL,
                 optimizer=torch.optim.Adam,
                 lr=self.lr,
