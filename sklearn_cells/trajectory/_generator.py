@@ -240,7 +240,8 @@ class MDNTrajectoryGenerator(TorchEstimatorMixin, DensityMixin, BaseEstimator):
         moving averages alone forget the level, and generated cells drift
         back to the class average. On ``make_trajectories()`` (5 min steps),
         the spread of generated per-track mean speeds was 0.71-0.98 of the
-        real one without it and with 150-step windows, 0.80-0.92 with both.
+        real one without it and with 150-step windows, 0.77-0.91 with both
+        (three fit seeds, ``benchmarks/bench_mdn.py``).
     position_offset : bool, default=True
         Also feed the position relative to the mean position since the start
         of the track (scaled units, through ``asinh``). A dimension that only
