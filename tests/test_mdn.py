@@ -173,13 +173,14 @@ def test_encode_with_lengths_ignores_padding():
         assert_close(state.position_sum[i : i + 1], alone.position_sum)
 
 
-def test_batched_sampler_follows_the_forward_pass(monkeypatch):
+@pytest.mark.parametrize("running_mean, position_offset", [(True, True), (False, True), (True, False)])
+def test_batched_sampler_follows_the_forward_pass(monkeypatch, running_mean, position_offset):
     """With the draw replaced by the mixture mean, the step-by-step sampler must
     reproduce exactly what one forward pass over its own output predicts."""
     torch.manual_seed(0)
     model = LSTMMixtureDensityNetwork(
-        3, hidden_size=8, n_classes=2, ema_decays=(0.9,), n_profiles=2, running_mean=True,
-        position_offset=True,
+        3, hidden_size=8, n_classes=2, ema_decays=(0.9,), n_profiles=2,
+        running_mean=running_mean, position_offset=position_offset,
     )
     monkeypatch.setattr(mdn, "sample_mixture", lambda params, generator=None: mixture_mean(params))
     labels = torch.tensor([0, 1, 1])

@@ -231,9 +231,10 @@ class RecurrentState(NamedTuple):
         without ``ema_decays``).
     running_sum : tensor of shape (batch, n_dims + 1) or None
         Sum of the inputs and their norm over all steps read (None without
-        ``running_mean``).
+        ``running_mean`` or ``position_offset``).
     n_seen : tensor of shape (batch, 1) or None
-        Number of steps read (None without ``running_mean``).
+        Number of steps read (None without ``running_mean`` or
+        ``position_offset``).
     position_sum : tensor of shape (batch, n_dims) or None
         Sum over all steps read of the position after the step, relative to
         the start (None without ``position_offset``).
