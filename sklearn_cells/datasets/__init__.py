@@ -1,9 +1,11 @@
 """Synthetic data generators (``make_*``) and loaders for real file formats (``load_*``)."""
 
+from ._anomalous import make_anomalous_diffusion
 from ._ctc import load_ctc_sequence
 from ._liposomes import LIPOSOME_CLASSES, make_liposomes
 from ._particles import extract_particles, load_particles, read_image
 from ._timelapse import make_timelapse
+from ._trackmate import load_trackmate_xml
 from ._tracks import load_tracks_csv, tracks_from_frame
 from ._trajectories import make_trajectories
 from ._videos import make_migration_videos
@@ -11,13 +13,15 @@ from ._videos import make_migration_videos
 __all__ = [
     "LIPOSOME_CLASSES",
     "extract_particles",
-    "load_particles",
-    "make_liposomes",
-    "read_image",
     "load_ctc_sequence",
+    "load_particles",
+    "load_trackmate_xml",
     "load_tracks_csv",
+    "make_anomalous_diffusion",
+    "make_liposomes",
     "make_migration_videos",
     "make_timelapse",
     "make_trajectories",
+    "read_image",
     "tracks_from_frame",
 ]
