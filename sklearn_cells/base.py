@@ -86,6 +86,10 @@ def torch_seed_context(random_state, device: str = "cpu") -> Iterator[int]:
         yield seed
 
 
+def _silent(*args, **kwargs) -> None:
+    """A picklable sink that prints nothing (a lambda would break pickling)."""
+
+
 def make_callbacks(
     verbose: int,
     *,
@@ -108,7 +112,7 @@ def make_callbacks(
                 "early_stopping",
                 EarlyStopping(
                     monitor="valid_loss", patience=n_iter_no_change, load_best=True,
-                    sink=print if verbose else (lambda *a, **k: None),
+                    sink=print if verbose else _silent,
                 ),
             )
         )

@@ -47,22 +47,86 @@ def test_held_out_accuracy_well_above_chance(fitted):
     assert fitted.classes_.tolist() == ["collagen", "plastic"]
 
 
+ARCHITECTURES = [("lstm", False), ("gru", False), ("lstm", True), ("cnn_lstm", True)]
+
+
+def test_default_pipeline_learns():
+    """Library defaults everywhere: the three-step pipeline must learn (chance is 0.5)."""
+    X, y = _data(n=16, n_steps=60)
+    X_test, y_test = _data(n=20, n_steps=60, random_state=1)
+    pipe = make_pipeline(VelocityTransformer(), TrajectoryScaler(),
+                         LSTMTrajectoryClassifier(random_state=0)).fit(X, y)
+    assert pipe.score(X_test, y_test) >= 0.85
+    assert "valid_loss" in pipe[-1].history_[-1]  # early stopping on a validation split
+
+
+@pytest.mark.parametrize("architecture, bidirectional", ARCHITECTURES)
 @pytest.mark.parametrize("pooling", ["mean", "last"])
-def test_padding_never_changes_a_prediction(pooling):
+def test_padding_never_changes_a_prediction(pooling, architecture, bidirectional):
     rng = np.random.RandomState(0)
-    X = [rng.normal(size=(n, 3)) for n in (5, 40, 17, 3)]
-    clf = LSTMTrajectoryClassifier(max_epochs=1, pooling=pooling, random_state=0).fit(X, [0, 1, 0, 1])
+    X = [rng.normal(size=(n, 3)) for n in (5, 40, 17, 2, 1)]
+    clf = LSTMTrajectoryClassifier(max_epochs=1, pooling=pooling, architecture=architecture,
+                                   bidirectional=bidirectional, hidden_size=6,
+                                   random_state=0).fit(X, [0, 1, 0, 1, 1])
     together = clf.predict_proba(X)
     alone = np.vstack([clf.predict_proba([x]) for x in X])
     np.testing.assert_allclose(together, alone, rtol=1e-5, atol=1e-6)
 
 
-def test_module_packs_variable_lengths():
-    module = LSTMSequenceClassifier(2, 3).eval()
+@pytest.mark.parametrize("architecture, bidirectional", ARCHITECTURES)
+def test_module_ignores_what_lies_in_the_padding(architecture, bidirectional):
+    torch.manual_seed(0)
+    module = LSTMSequenceClassifier(2, 3, architecture=architecture,
+                                    bidirectional=bidirectional).eval()
     x = torch.randn(2, 7, 2)
     padded = torch.cat([x[:1], torch.cat([x[1:, :4], torch.full((1, 3, 2), 9.0)], dim=1)])
     out = module(padded, lengths=torch.tensor([7, 4]))
     torch.testing.assert_close(out[1], module(x[1:, :4])[0])
+    torch.testing.assert_close(out[0], module(x[:1])[0])
+
+
+@pytest.mark.parametrize("architecture", ["lstm", "gru", "cnn_lstm"])
+def test_architectures_learn(architecture):
+    X, y = _data(n=10, n_steps=40)
+    X_test, y_test = _data(n=10, n_steps=40, random_state=1)
+    pipe = make_pipeline(VelocityTransformer(), TrajectoryScaler(), LSTMTrajectoryClassifier(
+        architecture=architecture, bidirectional=True, hidden_size=8, max_epochs=10, batch_size=4,
+        early_stopping=False, random_state=0)).fit(X, y)
+    assert pipe.score(X_test, y_test) >= 0.8
+
+
+def test_training_crops_and_rotations():
+    from sklearn_cells.trajectory._sequence_data import (
+        SequenceDataset, TrainingCollate, bucketed_loader)
+
+    rng = np.random.RandomState(0)
+    X = [rng.normal(size=(n, 3)) for n in (250, 100, 30)]
+    torch.manual_seed(0)
+    loader = bucketed_loader(SequenceDataset(X, [0, 1, 2]), batch_size=8, shuffle=True,
+                             max_length=100, collate_fn=TrainingCollate(100, rotate=True))
+    (batch, y), = list(loader)
+    # the 250-step track appears ceil(250 / 100) = 3 times, each a 100-step crop
+    assert sorted(y.tolist()) == [0, 0, 0, 1, 2]
+    lengths = batch.get("lengths", torch.full((5,), batch["x"].shape[1]))
+    assert sorted(lengths.tolist()) == [30, 100, 100, 100, 100]
+    for row, label, n in zip(batch["x"], y, lengths):
+        source = torch.as_tensor(X[label], dtype=torch.float32)
+        crop = row[:n]
+        # rotation/reflection of xy: norms kept, third column untouched and a real crop
+        start = [s for s in range(len(source) - n + 1)
+                 if torch.allclose(source[s:s + n, 2], crop[:, 2])]
+        assert len(start) == 1
+        original = source[start[0]:start[0] + n]
+        torch.testing.assert_close(crop[:, :2].norm(dim=1), original[:, :2].norm(dim=1))
+    assert not torch.allclose(batch["x"][y == 1][0, :100, :2],
+                              torch.as_tensor(X[1][:, :2], dtype=torch.float32))
+
+
+def test_prediction_does_not_depend_on_augmentation_or_crops():
+    X, y = _data(n=4, n_steps=30)
+    clf = LSTMTrajectoryClassifier(max_epochs=2, max_train_length=10, random_state=0).fit(X, y)
+    np.testing.assert_array_equal(clf.predict_proba(X), clf.predict_proba(X))
+    assert not clf.net_.module_.training
 
 
 def test_3d_array_and_list_give_the_same_predictions():
@@ -161,6 +225,12 @@ def test_cuda_without_cuda():
         (dict(class_weight="inverse"), "class_weight='inverse'"),
         (dict(class_weight={"amoeboid": 2.0}), "not in"),
         (dict(early_stopping=True, validation_fraction=1.5), "validation_fraction"),
+        (dict(architecture="transformer"), "architecture='transformer'"),
+        (dict(bidirectional="yes"), "bidirectional must be True or False"),
+        (dict(augment=None), "augment must be True or False"),
+        (dict(lr_schedule="cosine"), "lr_schedule"),
+        (dict(max_train_length=1), "max_train_length must be an integer >= 2"),
+        (dict(hidden_size=True), "hidden_size must be a positive integer"),
     ],
 )
 def test_bad_parameters(params, match):
@@ -177,6 +247,7 @@ def test_bad_parameters(params, match):
         ([], [], "empty"),
         ([np.zeros((5, 3)), np.zeros((5, 2))], [0, 1], "different numbers of dimensions"),
         ([np.zeros((5, 3))] * 2, [0.5, 1.5], "Unknown label type"),
+        ([np.zeros((5, 3)), np.full((5, 3), 1e39)], [0, 1], "trajectory 1 has values too large"),
     ],
 )
 def test_bad_inputs(X, y, match):
@@ -202,19 +273,27 @@ def test_verbose_prints_epochs_and_silent_by_default(capsys):
     assert "train_loss" in captured.out and "epoch" in captured.out
 
 
+@pytest.mark.parametrize("bidirectional", [False, True])
 @pytest.mark.parametrize("pooling", ["mean", "last"])
-def test_masked_cpu_path_equals_packed_path(pooling):
-    """The CPU path (padded + masked) computes exactly what packing computes."""
+def test_masked_path_equals_torch_packed_lstm(pooling, bidirectional):
+    """Padded + masked (and reversed within each length) equals torch's packed LSTM."""
     from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
     torch.manual_seed(0)
-    module = LSTMSequenceClassifier(3, 2, hidden_size=5, pooling=pooling).eval()
+    module = LSTMSequenceClassifier(3, 2, hidden_size=5, pooling=pooling,
+                                    bidirectional=bidirectional).eval()
+    reference = torch.nn.LSTM(3, 5, num_layers=2, batch_first=True, bidirectional=bidirectional)
+    for layer, directions in enumerate(module.layers):
+        for direction, rnn in enumerate(directions):
+            suffix = f"_l{layer}" + ("_reverse" if direction else "")
+            for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+                getattr(reference, name + suffix).data.copy_(getattr(rnn, name + "_l0"))
     lengths = torch.tensor([9, 4, 1])
     x = torch.randn(3, 9, 3)
-    packed_out, (h, _) = module.lstm(pack_padded_sequence(x, lengths, batch_first=True,
-                                                          enforce_sorted=False))
+    packed_out, (h, _) = reference(pack_padded_sequence(x, lengths, batch_first=True,
+                                                        enforce_sorted=False))
     if pooling == "last":
-        expected = module.head(h[-1])
+        expected = module.head(torch.cat([h[-2], h[-1]], 1) if bidirectional else h[-1])
     else:
         out, _ = pad_packed_sequence(packed_out, batch_first=True)
         expected = module.head(out.sum(dim=1) / lengths[:, None])

@@ -86,7 +86,7 @@ def test_container_kind_preserved_and_input_not_modified(transformer, kind):
         assert isinstance(out, np.ndarray) and out.shape == (4, len(est.get_feature_names_out()))
     else:
         _assert_same_kind(out, X)
-        assert all(o.shape[1] == 3 for o in out)  # 3-D in, 3-D out
+        assert all(o.shape[1] == 3 for o in out)  # 3-D in, 3-D out (default scaler too)
         # outputs are new arrays, never views of the caller's data
         assert not any(np.shares_memory(o, x) for o in out for x in X)
     if hasattr(est, "inverse_transform"):
@@ -128,7 +128,7 @@ def test_stateless_transformers_work_without_fit_and_scaler_needs_fit():
 def test_pipeline_resample_velocity_scale_on_3d_array():
     X = np.stack(_random_walks(5, 21, n_dims=3, seed=3))
     pipe = make_pipeline(
-        TrajectoryResampler(step=2), VelocityTransformer(dt=5.0), TrajectoryScaler()
+        TrajectoryResampler(step=2), VelocityTransformer(dt=5.0), TrajectoryScaler(method="minmax")
     )
     out = pipe.fit_transform(X)
     assert isinstance(out, np.ndarray) and out.shape == (5, 10, 3)
@@ -310,7 +310,7 @@ def test_scaler_minmax_maps_training_range_per_dimension():
     X = _random_walks(5, 30, n_dims=3, seed=7)
     X[0] = X[0] * [1.0, 10.0, 0.01]
     for feature_range in [(-1, 1), (0.0, 1.0)]:
-        scaler = TrajectoryScaler(feature_range=feature_range).fit(X)
+        scaler = TrajectoryScaler(method="minmax", feature_range=feature_range).fit(X)
         points = np.concatenate(scaler.transform(X))
         np.testing.assert_allclose(points.min(axis=0), feature_range[0])
         np.testing.assert_allclose(points.max(axis=0), feature_range[1])
@@ -320,7 +320,7 @@ def test_scaler_minmax_maps_training_range_per_dimension():
 
 def test_scaler_uses_training_statistics_at_transform():
     train = [np.array([[0.0], [10.0]])]
-    scaler = TrajectoryScaler().fit(train)
+    scaler = TrajectoryScaler(method="minmax").fit(train)
     out = scaler.transform([np.array([[5.0], [20.0]])])[0]
     np.testing.assert_allclose(out.ravel(), [0.0, 3.0])  # outside the range is fine
     assert scaler.n_samples_seen_ == 2
@@ -330,15 +330,15 @@ def test_scaler_robust_and_standard_statistics():
     rng = np.random.default_rng(8)
     X = [rng.standard_t(df=2, size=(200, 2)) * [1.0, 5.0] + [3.0, -2.0] for _ in range(4)]
     points = np.concatenate(X)
-    robust = np.concatenate(TrajectoryScaler(method="robust").fit(X).transform(X))
+    robust = np.concatenate(TrajectoryScaler(method="robust", clip=None).fit(X).transform(X))
     np.testing.assert_allclose(np.median(robust, axis=0), 0, atol=1e-12)
     q25, q75 = np.percentile(robust, [25, 75], axis=0)
     np.testing.assert_allclose(q75 - q25, 1)
-    standard = np.concatenate(TrajectoryScaler(method="standard").fit(X).transform(X))
+    standard = np.concatenate(TrajectoryScaler(method="standard", clip=None).fit(X).transform(X))
     np.testing.assert_allclose(standard.mean(axis=0), 0, atol=1e-12)
     np.testing.assert_allclose(standard.std(axis=0), 1)
     # heavy tails: min-max squeezes the bulk of the data, the robust scale does not
-    minmax = np.concatenate(TrajectoryScaler().fit(X).transform(X))
+    minmax = np.concatenate(TrajectoryScaler(method="minmax").fit(X).transform(X))
     minmax_iqr = np.subtract(*np.percentile(minmax, [75, 25], axis=0))
     assert (minmax_iqr < 0.2).all()
     assert points.shape == robust.shape
@@ -347,14 +347,14 @@ def test_scaler_robust_and_standard_statistics():
 def test_scaler_isotropic_preserves_directions():
     X = _random_walks(3, 40, n_dims=3, seed=9)
     X = [x * [5.0, 5.0, 0.1] for x in X]  # z only "tracking noise"
-    iso = TrajectoryScaler(isotropic=True).fit(X)
+    iso = TrajectoryScaler(method="minmax", isotropic=True).fit(X)
     assert np.unique(iso.scale_).size == 1
     out = iso.transform(X)
     # displacement vectors are only rescaled: same directions, same z/xy ratio
     d_in, d_out = np.diff(X[0], axis=0), np.diff(out[0], axis=0)
     np.testing.assert_allclose(d_out * iso.scale_[0], d_in, atol=1e-10)
     # per-dimension scaling would blow the z noise up to the full range
-    per_dim = np.concatenate(TrajectoryScaler().fit(X).transform(X))
+    per_dim = np.concatenate(TrajectoryScaler(method="minmax").fit(X).transform(X))
     assert np.ptp(per_dim[:, 2]) == pytest.approx(2.0)
     assert np.ptp(np.concatenate(out)[:, 2]) < 0.2
 
@@ -376,11 +376,57 @@ def test_scaler_constant_dimension_does_not_divide_by_zero(method):
         ({"feature_range": (1, -1)}, "feature_range=.* is invalid"),
         ({"feature_range": 1.0}, "feature_range must be a pair"),
         ({"method": "robust", "quantile_range": (25.0, 120.0)}, r"within \[0, 100\]"),
+        ({"clip": 0}, "clip must be a positive number"),
+        ({"clip": np.inf}, "clip must be a positive number"),
     ],
 )
 def test_scaler_parameter_errors(params, match):
     with pytest.raises(ValueError, match=match):
         TrajectoryScaler(**params).fit(_random_walks(2, 5))
+
+
+def test_scaler_default_is_robust_to_a_few_huge_steps():
+    """Six tracks with steps of 1e13 must not squash every other track (min-max does)."""
+    rng = np.random.default_rng(3)
+    X = [rng.normal(size=(100, 2)) for _ in range(200)]
+    X[:6] = [x * 1e13 for x in X[:6]]
+    out = TrajectoryScaler().fit(X).transform(X)
+    assert 0.5 < np.concatenate(out[6:]).std() < 1.0  # about 1 / 1.35 for Gaussian steps
+    assert np.abs(np.concatenate(out)).max() == 5.0  # the huge steps are clipped
+    squashed = TrajectoryScaler(method="minmax").fit(X).transform(X)
+    assert np.concatenate(squashed[6:]).std(axis=0).max() < 1e-10
+
+
+def test_scaler_per_trajectory_normalises_each_track_and_keeps_its_scale():
+    rng = np.random.default_rng(4)
+    X = [rng.normal(size=(50, 2)) * s for s in (0.1, 1.0, 10.0, 100.0)]
+    X_copy = [x.copy() for x in X]
+    scaler = TrajectoryScaler(per_trajectory=True, clip=None).fit(X)
+    out = scaler.transform(X)
+    assert all(o.shape == (50, 3) for o in out)
+    step_spread = [np.median(np.linalg.norm(o[:, :2] * scaler.scale_[:2], axis=1)) for o in out]
+    np.testing.assert_allclose(step_spread, 1.0, rtol=0.2)  # each track at its own scale
+    log_scales = [o[0, 2] for o in out]
+    assert np.all(np.diff(log_scales) > 0)  # the speed order survives in the extra column
+    assert all(np.ptp(o[:, 2]) == 0 for o in out)
+    for back, x in zip(scaler.inverse_transform(out), X):
+        np.testing.assert_allclose(back, x, rtol=1e-10, atol=1e-12)
+    assert list(scaler.get_feature_names_out(["x", "y"])) == ["x", "y", "log_step_scale"]
+    for x, x0 in zip(X, X_copy):
+        np.testing.assert_array_equal(x, x0)
+    with pytest.raises(ValueError, match="log_scale=False"):
+        TrajectoryScaler(per_trajectory=True, log_scale=False).fit(X).inverse_transform(out)
+
+
+def test_scaler_per_trajectory_still_track_is_finite_not_nan():
+    X = [np.random.default_rng(5).normal(size=(30, 2)), np.zeros((30, 2))]
+    scaler = TrajectoryScaler(per_trajectory=True).fit(X)
+    out = scaler.transform(X + [np.zeros((4, 2))])
+    assert all(np.isfinite(o).all() for o in out)
+    np.testing.assert_array_equal(out[2], out[1][:4])
+    assert out[1][0, 2] < out[0][0, 2]  # a still track has the smallest scale
+    with pytest.raises(ValueError, match="no trajectory of X ever moves"):
+        TrajectoryScaler(per_trajectory=True).fit([np.zeros((5, 2))] * 3)
 
 
 # ----------------------------------------------------------------------------

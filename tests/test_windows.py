@@ -1,11 +1,18 @@
 """Mini trajectories: window sampler inside pipelines, accuracy vs length."""
 
+import warnings
+
 import numpy as np
 import pytest
 from imblearn.pipeline import make_pipeline
 from sklearn.base import BaseEstimator, ClassifierMixin
 
-from sklearn_cells.trajectory import TrajectoryWindowSampler, accuracy_vs_length, cut_windows
+from sklearn_cells.trajectory import (
+    LSTMTrajectoryClassifier,
+    TrajectoryWindowSampler,
+    accuracy_vs_length,
+    cut_windows,
+)
 
 
 class _LengthRecorder(ClassifierMixin, BaseEstimator):
@@ -46,16 +53,34 @@ def test_sampler_keeps_labels_and_does_not_modify_input():
     np.testing.assert_array_equal(X, X_copy)
 
 
-def test_window_longer_than_every_trajectory():
-    with pytest.raises(ValueError, match="longer than every trajectory.*<= 12"):
-        TrajectoryWindowSampler(window_length=50).fit_resample([np.zeros((12, 2))], [0])
+def test_short_trajectories_are_kept_whole_without_warnings():
+    X = [np.arange(24.0).reshape(12, 2), np.ones((5, 2)), np.zeros((2, 2))]
+    X_copy = [x.copy() for x in X]
+    sampler = TrajectoryWindowSampler(window_length=10)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        Xw, yw = sampler.fit_resample(X, ["a", "b", "c"])
+    assert Xw.dtype == object and [len(x) for x in Xw] == [10, 5, 2]
+    assert yw.tolist() == ["a", "b", "c"] and sampler.sample_indices_.tolist() == [0, 1, 2]
+    np.testing.assert_array_equal(Xw[1], X[1])
+    for x, x0 in zip(X, X_copy):
+        np.testing.assert_array_equal(x, x0)
 
 
-def test_short_trajectories_warn():
-    with pytest.warns(UserWarning, match="1 of 2 trajectories are shorter"):
-        TrajectoryWindowSampler(window_length=10).fit_resample(
-            [np.zeros((12, 2)), np.zeros((5, 2))], [0, 1]
-        )
+def test_window_longer_than_every_trajectory_keeps_all_whole():
+    Xw, yw = TrajectoryWindowSampler(window_length=50).fit_resample([np.zeros((12, 2))], [0])
+    assert len(Xw) == 1 and Xw[0].shape == (12, 2) and yw.tolist() == [0]
+
+
+def test_short_tracks_reach_the_classifier_in_a_pipeline():
+    """The short class would vanish if short tracks were dropped."""
+    rng = np.random.RandomState(0)
+    X = [rng.normal(size=(40, 2)) for _ in range(8)] + [3 * rng.normal(size=(8, 2)) for _ in range(8)]
+    y = ["long"] * 8 + ["short"] * 8
+    pipe = make_pipeline(TrajectoryWindowSampler(20),
+                         LSTMTrajectoryClassifier(max_epochs=2, early_stopping=False, random_state=0))
+    pipe.fit(X, y)
+    assert pipe[-1].classes_.tolist() == ["long", "short"]
 
 
 @pytest.mark.parametrize("params", [dict(window_length=0), dict(window_length=2.5), dict(stride=0)])

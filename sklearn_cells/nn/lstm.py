@@ -1,48 +1,97 @@
-"""Stacked LSTM sequence classifier (seed 000, section 4.1)."""
+"""Recurrent sequence classifiers for trajectories: LSTM, GRU and CNN + LSTM (seed 000, 4.1).
+
+Every architecture takes zero-padded batches with per-sequence lengths, and
+padding never changes a result: recurrent layers run forward in time on the
+padded batch (exact, because they are causal), the backward direction of a
+bidirectional layer runs on each sequence reversed *within its own length*,
+convolutions re-zero the padding after every layer, and the read-out uses
+only real time steps. No packing is needed, which keeps the CPU fast
+(PyTorch's packed backward on CPU costs O(T**2) per sequence).
+"""
 
 from __future__ import annotations
 
 import torch
 from torch import nn
-from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-__all__ = ["LSTMSequenceClassifier"]
+__all__ = ["LSTMSequenceClassifier", "ARCHITECTURES"]
+
+ARCHITECTURES = ("lstm", "gru", "cnn_lstm")
+
+
+def _reverse_index(lengths: torch.Tensor, n_steps: int) -> torch.Tensor:
+    """Index that reverses each sequence's first ``length`` steps and keeps the padding."""
+    steps = torch.arange(n_steps, device=lengths.device)[None, :]
+    return torch.where(steps < lengths[:, None], lengths[:, None] - 1 - steps, steps)
+
+
+def _gather_steps(x: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+    return torch.gather(x, 1, index[..., None].expand(-1, -1, x.shape[2]))
+
+
+class _DilatedConvBlock(nn.Module):
+    """Parallel 1-D convolutions with several dilations, concatenated (AnDi 2020 style)."""
+
+    def __init__(self, n_features: int, channels: int, dilations: tuple[int, ...],
+                 kernel_size: int = 3) -> None:
+        super().__init__()
+        self.convs = nn.ModuleList(
+            nn.Conv1d(n_features, channels, kernel_size, dilation=d, padding=d * (kernel_size // 2))
+            for d in dilations
+        )
+        self.mix = nn.Conv1d(channels * len(dilations), channels * len(dilations), 1)
+        self.out_features = channels * len(dilations)
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+        m = None if mask is None else mask.transpose(1, 2)
+        h = x.transpose(1, 2) if m is None else x.transpose(1, 2) * m  # (batch, features, steps)
+        h = torch.relu(torch.cat([conv(h) for conv in self.convs], dim=1))
+        if m is not None:  # zeros after each end, as if each sequence were alone
+            h = h * m
+        h = torch.relu(self.mix(h))
+        if m is not None:
+            h = h * m
+        return h.transpose(1, 2)
 
 
 class LSTMSequenceClassifier(nn.Module):
-    """Stacked LSTM whose hidden states feed a linear layer of class scores.
-
-    Variable-length batches never let padding change a result: the read-out
-    uses only each sequence's real time steps. On CUDA the batch is packed
-    (cuDNN then skips the padding). On CPU it is run padded and masked, which
-    is exact because the LSTM is causal (steps after a sequence's end cannot
-    influence its earlier outputs) and much faster: PyTorch's packed backward
-    on CPU costs O(T**2) per sequence. With length-bucketed batches the padding
-    is small, so compute follows each batch's own lengths, not the longest
-    trajectory of the data set.
+    """Recurrent network whose hidden states feed a linear layer of class scores.
 
     Parameters
     ----------
     n_features : int
-        Values per time step (e.g. 3 velocity components).
+        Values per time step (e.g. 2 velocity components and a log scale).
     n_classes : int
         Number of output classes.
     hidden_size : int, default=10
-        LSTM units per layer (seed: 10).
+        Recurrent units per layer and direction (seed: 10).
     n_layers : int, default=2
-        Stacked LSTM layers (seed: 2).
+        Stacked recurrent layers (seed: 2).
     dropout : float, default=0.0
-        Dropout between LSTM layers (ignored for one layer).
+        Dropout between recurrent layers (ignored for one layer).
     pooling : {"mean", "last"}, default="mean"
-        Read the class from the top layer's hidden state averaged over all
+        Read the class from the top layer's output averaged over the real
         time steps ("mean"), or from the state after the last step ("last",
-        as in the seed). Averaging lets a model trained on short windows
-        accumulate evidence over longer trajectories.
+        as in the seed; for a backward direction, the state after step 0).
+        Averaging lets a model trained on short windows accumulate evidence
+        over longer trajectories.
+    architecture : {"lstm", "gru", "cnn_lstm"}, default="lstm"
+        ``"lstm"``: stacked LSTM (seed 000). ``"gru"``: stacked GRU.
+        ``"cnn_lstm"``: parallel 1-D convolutions with dilations
+        ``dilations`` in front of the LSTM, the design of the strongest
+        entries of the AnDi 2020 challenge; use it with ``bidirectional=True``.
+    bidirectional : bool, default=False
+        Add a backward direction to every recurrent layer.
+    conv_channels : int, default=16
+        Channels per dilation for ``"cnn_lstm"``.
+    dilations : tuple of int, default=(1, 2, 4, 8)
+        Dilations of the parallel convolutions (kernel size 3).
 
     Examples
     --------
     >>> import torch
-    >>> module = LSTMSequenceClassifier(n_features=3, n_classes=2)
+    >>> module = LSTMSequenceClassifier(n_features=3, n_classes=2, architecture="cnn_lstm",
+    ...                                 bidirectional=True)
     >>> x = torch.zeros(4, 30, 3)
     >>> module(x, lengths=torch.tensor([30, 20, 10, 5])).shape
     torch.Size([4, 2])
@@ -56,19 +105,34 @@ class LSTMSequenceClassifier(nn.Module):
         n_layers: int = 2,
         dropout: float = 0.0,
         pooling: str = "mean",
+        architecture: str = "lstm",
+        bidirectional: bool = False,
+        conv_channels: int = 16,
+        dilations: tuple[int, ...] = (1, 2, 4, 8),
     ) -> None:
         super().__init__()
         if pooling not in ("mean", "last"):
             raise ValueError(f"pooling must be 'mean' or 'last'; got {pooling!r}.")
+        if architecture not in ARCHITECTURES:
+            raise ValueError(f"architecture must be one of {ARCHITECTURES}; got {architecture!r}.")
         self.pooling = pooling
-        self.lstm = nn.LSTM(
-            n_features,
-            hidden_size,
-            num_layers=n_layers,
-            batch_first=True,
-            dropout=dropout if n_layers > 1 else 0.0,
-        )
-        self.head = nn.Linear(hidden_size, n_classes)
+        self.bidirectional = bool(bidirectional)
+        self.conv = None
+        if architecture == "cnn_lstm":
+            self.conv = _DilatedConvBlock(n_features, conv_channels, tuple(dilations))
+            n_features = self.conv.out_features
+        rnn = nn.GRU if architecture == "gru" else nn.LSTM
+        n_directions = 2 if self.bidirectional else 1
+        # One single-layer module per layer and direction: the backward direction
+        # then runs on sequences reversed within their lengths (exact with padding).
+        self.layers = nn.ModuleList()
+        for layer in range(n_layers):
+            size_in = n_features if layer == 0 else hidden_size * n_directions
+            self.layers.append(nn.ModuleList(
+                rnn(size_in, hidden_size, batch_first=True) for _ in range(n_directions)
+            ))
+        self.dropout = nn.Dropout(dropout if n_layers > 1 else 0.0)
+        self.head = nn.Linear(hidden_size * n_directions, n_classes)
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
         """Class scores (logits) of shape (batch, n_classes).
@@ -81,20 +145,36 @@ class LSTMSequenceClassifier(nn.Module):
             Real lengths (at least 1); ``None`` means every sequence fills
             ``max_steps``.
         """
+        batch, n_steps = x.shape[:2]
         if lengths is None:
-            out, (h, _) = self.lstm(x)
-            return self.head(h[-1] if self.pooling == "last" else out.mean(dim=1))
-        if x.is_cuda:
-            packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
-            out, (h, _) = self.lstm(packed)
-            if self.pooling == "last":
-                return self.head(h[-1])  # state after each sequence's own last step
-            out, _ = pad_packed_sequence(out, batch_first=True)  # zeros after each end
-            return self.head(out.sum(dim=1) / lengths.to(out.device, out.dtype)[:, None])
-        out, _ = self.lstm(x)
-        lengths = lengths.to(out.device)
+            lengths = torch.full((batch,), n_steps, device=x.device)
+        lengths = lengths.to(x.device)
+        ragged = bool((lengths != n_steps).any())
+        mask = None
+        if ragged:
+            steps = torch.arange(n_steps, device=x.device)
+            mask = (steps[None, :] < lengths[:, None]).to(x.dtype)[..., None]
+        if self.conv is not None:
+            x = self.conv(x, mask)
+        reverse = None
+        if self.bidirectional:
+            reverse = (_reverse_index(lengths, n_steps) if ragged
+                       else torch.arange(n_steps - 1, -1, -1, device=x.device).expand(batch, -1))
+        h = x
+        for i, directions in enumerate(self.layers):
+            if i:
+                h = self.dropout(h)
+            outputs = [directions[0](h)[0]]
+            if reverse is not None:
+                backward = directions[1](_gather_steps(h, reverse))[0]
+                outputs.append(_gather_steps(backward, reverse))
+            h = torch.cat(outputs, dim=2) if len(outputs) > 1 else outputs[0]
         if self.pooling == "last":
-            return self.head(out[torch.arange(len(out), device=out.device), lengths - 1])
-        steps = torch.arange(out.shape[1], device=out.device)
-        mask = (steps[None, :] < lengths[:, None]).to(out.dtype)[..., None]
-        return self.head((out * mask).sum(dim=1) / lengths.to(out.dtype)[:, None])
+            forward_last = h[torch.arange(batch, device=h.device), lengths - 1]
+            if not self.bidirectional:
+                return self.head(forward_last)
+            hidden = forward_last.shape[1] // 2
+            return self.head(torch.cat([forward_last[:, :hidden], h[:, 0, hidden:]], dim=1))
+        if mask is not None:
+            h = h * mask
+        return self.head(h.sum(dim=1) / lengths.to(h.dtype)[:, None])

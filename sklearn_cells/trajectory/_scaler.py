@@ -1,15 +1,18 @@
-"""Per-dimension scaling of trajectories, fitted on all training time points.
+"""Scaling of trajectories: per dimension over all training time points, and per trajectory.
 
 Seed 000 scaled velocities to [-1, 1] to match the tanh range of LSTM cells.
-Scaling statistics come from every time point of every training trajectory,
-per dimension, so a trajectory is transformed the same way whatever its
-length or the other trajectories in the batch.
+Real tracks have heavy tails (jumps across tracking gaps, Lévy flights), and a
+min-max range set by a handful of extreme steps squeezes every other step
+towards 0. The default is therefore median / inter-quartile range with
+clipping. Per-trajectory normalisation divides each track by its own typical
+step length first, the standard for diffusion-type data, and can keep that
+length as an extra input channel so no information is lost.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ._validation import check_trajectories, wrap_like
@@ -17,43 +20,68 @@ from ._validation import check_trajectories, wrap_like
 __all__ = ["TrajectoryScaler"]
 
 _METHODS = ("minmax", "robust", "standard")
+# A trajectory that never moves has step scale 0; it gets this fraction of the
+# median training scale instead (its steps stay 0, its log scale is finite).
+_STILL_SCALE_FRACTION = 1e-3
 
 
-class TrajectoryScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator,
-                       auto_wrap_output_keys=None):
-    """Scale each dimension of trajectories with statistics from training data.
+def _step_scale(trajectory: np.ndarray) -> float:
+    """Typical step length of one trajectory: median norm, or mean norm if most steps are 0."""
+    norms = np.sqrt(np.einsum("ij,ij->i", trajectory, trajectory))
+    median = float(np.median(norms))
+    return median if median > 0 else float(norms.mean())
 
-    ``transform`` computes ``(X - center_) / scale_``, plus the midpoint of
-    ``feature_range`` for ``method="minmax"``:
 
-    - ``"minmax"`` (seed 000): the training range of each dimension maps onto
-      ``feature_range``, by default [-1, 1] as suits tanh units;
-    - ``"robust"``: median and inter-quantile range, for heavy-tailed data
-      where a few extreme steps would squeeze everything else towards 0;
+class TrajectoryScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
+    """Scale trajectories per dimension, optionally after per-trajectory normalisation.
+
+    ``transform`` computes ``clip((X' - center_) / scale_ + offset)`` where
+    ``X'`` is ``X`` itself or, with ``per_trajectory=True``, each trajectory
+    divided by its own step scale (the median norm of its rows, usually
+    velocities) with ``log(step scale)`` appended as one more column.
+    ``offset`` is the midpoint of ``feature_range`` for ``method="minmax"`` and
+    0 otherwise. The statistics:
+
+    - ``"robust"`` (default): median and inter-quantile range, so a few
+      extreme steps cannot squeeze all others towards 0;
+    - ``"minmax"`` (seed 000): the training range maps onto ``feature_range``;
     - ``"standard"``: mean and standard deviation.
 
     Parameters
     ----------
-    method : {"minmax", "robust", "standard"}, default="minmax"
-        Statistics used for centring and scaling.
+    method : {"robust", "minmax", "standard"}, default="robust"
+        Statistics used for centring and scaling, per column.
     feature_range : tuple (min, max), default=(-1, 1)
         Output range of the training data for ``method="minmax"``.
     quantile_range : tuple (q_min, q_max), default=(25.0, 75.0)
         Percentiles for the scale of ``method="robust"``.
+    clip : float or None, default=5.0
+        Scaled values are clipped to ``[-clip, clip]`` (around ``offset``),
+        which bounds the input of the network whatever the tails of the data.
+        ``None`` disables clipping; :meth:`inverse_transform` is exact only
+        for values that were not clipped.
+    per_trajectory : bool, default=False
+        Divide each trajectory by its own step scale before the per-column
+        scaling. A trajectory that never moves gets
+        ``trajectory_scale_floor_`` (1e-3 times the median training scale):
+        its rows stay 0 and its log scale is finite, never NaN.
+    log_scale : bool, default=True
+        With ``per_trajectory=True``, append ``log(step scale)`` as the last
+        column (scaled like the others), so speed information is kept. The
+        output then has ``n_dims + 1`` columns.
     isotropic : bool, default=False
-        Use one scale for all dimensions (the largest per-dimension scale), so
-        that directions, angles and the ratio of z to xy motion are preserved
-        and a dimension holding only tracking noise (z of 2-D substrates in
-        seed 000) is not blown up to the full range. Centres stay per
-        dimension.
+        Use one scale for all original dimensions (the largest), so that
+        directions, angles and the ratio of z to xy motion are preserved.
+        Centres stay per dimension.
 
     Attributes
     ----------
-    center_ : ndarray of shape (n_dims,)
-        Per-dimension value subtracted: range midpoint, median or mean.
-    scale_ : ndarray of shape (n_dims,)
-        Per-dimension divisor (equal entries when ``isotropic=True``).
-        Dimensions that are constant in the training data get 1 instead of 0.
+    center_ : ndarray of shape (n_columns,)
+        Per-column value subtracted: range midpoint, median or mean.
+    scale_ : ndarray of shape (n_columns,)
+        Per-column divisor. Columns constant in the training data get 1.
+    trajectory_scale_floor_ : float
+        Step scale given to a trajectory that never moves (``per_trajectory``).
     n_features_in_ : int
         Number of dimensions per time point.
     n_samples_seen_ : int
@@ -66,31 +94,40 @@ class TrajectoryScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator,
     Examples
     --------
     >>> import numpy as np
-    >>> X = [np.array([[0.0, 10.0], [2.0, 10.0]]), np.array([[4.0, 10.0]])]
-    >>> scaler = TrajectoryScaler().fit(X)
-    >>> [t.tolist() for t in scaler.transform(X)]
-    [[[-1.0, 0.0], [0.0, 0.0]], [[1.0, 0.0]]]
+    >>> X = [np.array([[0.0, 1.0], [2.0, 1.0], [4.0, 1.0], [6.0, 1.0]]), np.array([[100.0, 1.0]])]
+    >>> scaler = TrajectoryScaler(clip=3.0).fit(X)
     >>> scaler.center_, scaler.scale_
-    (array([ 2., 10.]), array([2., 1.]))
+    (array([4., 1.]), array([4., 1.]))
+    >>> scaler.transform(X)[1]  # a far outlier is clipped
+    array([[3., 0.]])
+    >>> per_track = TrajectoryScaler(per_trajectory=True).fit(X)
+    >>> per_track.transform(X)[0].shape  # x, y and the log step scale
+    (4, 3)
     """
 
     def __init__(
         self,
-        method: str = "minmax",
+        method: str = "robust",
         feature_range: tuple[float, float] = (-1, 1),
         quantile_range: tuple[float, float] = (25.0, 75.0),
+        clip: float | None = 5.0,
+        per_trajectory: bool = False,
+        log_scale: bool = True,
         isotropic: bool = False,
     ) -> None:
         self.method = method
         self.feature_range = feature_range
         self.quantile_range = quantile_range
+        self.clip = clip
+        self.per_trajectory = per_trajectory
+        self.log_scale = log_scale
         self.isotropic = isotropic
 
     def _check_params(self) -> None:
         if self.method not in _METHODS:
             raise ValueError(
-                f"method={self.method!r} is not supported; use 'minmax' (to "
-                "feature_range), 'robust' (median/IQR) or 'standard' (mean/std)."
+                f"method={self.method!r} is not supported; use 'robust' (median/IQR), "
+                "'minmax' (to feature_range) or 'standard' (mean/std)."
             )
         for name, (lo_ok, hi_ok) in {
             "feature_range": (-np.inf, np.inf),
@@ -110,16 +147,35 @@ class TrajectoryScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator,
                     f"{name}={value!r} is invalid: it must be (min, max) with finite "
                     f"min < max{bounds}."
                 )
-        if not isinstance(self.isotropic, (bool, np.bool_)):
-            raise TypeError(f"isotropic must be True or False; got {self.isotropic!r}.")
+        if self.clip is not None and (
+            isinstance(self.clip, bool) or not isinstance(self.clip, (int, float, np.number))
+            or not np.isfinite(self.clip) or self.clip <= 0
+        ):
+            raise ValueError(f"clip must be a positive number or None; got {self.clip!r}.")
+        for name in ("per_trajectory", "log_scale", "isotropic"):
+            if not isinstance(getattr(self, name), (bool, np.bool_)):
+                raise TypeError(f"{name} must be True or False; got {getattr(self, name)!r}.")
 
-    def fit(self, X, y=None) -> "TrajectoryScaler":
-        """Compute centre and scale per dimension from all time points of ``X``.
+    def _normalise(self, trajectories: list[np.ndarray]) -> list[np.ndarray]:
+        """Per-trajectory step-scale normalisation (and log-scale column), if asked for."""
+        if not self.per_trajectory:
+            return trajectories
+        out = []
+        for r in trajectories:
+            s = max(_step_scale(r), self.trajectory_scale_floor_)
+            if self.log_scale:
+                out.append(np.hstack([r / s, np.full((len(r), 1), np.log(s))]))
+            else:
+                out.append(r / s)
+        return out
+
+    def fit(self, X, y=None) -> TrajectoryScaler:
+        """Compute the scaling statistics from all time points of ``X``.
 
         Parameters
         ----------
         X : list of (n_steps_i, n_dims) arrays or (n, n_steps, n_dims) array
-            Training trajectories (positions or velocities).
+            Training trajectories (usually velocities).
         y : ignored
 
         Returns
@@ -127,7 +183,18 @@ class TrajectoryScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator,
         self : TrajectoryScaler
         """
         self._check_params()
-        points = np.concatenate(check_trajectories(X, min_length=1), axis=0)
+        trajectories = check_trajectories(X, min_length=1)
+        if self.per_trajectory:
+            scales = np.array([_step_scale(r) for r in trajectories])
+            if not (scales > 0).any():
+                raise ValueError(
+                    "per_trajectory=True needs moving trajectories, but no trajectory of X "
+                    "ever moves (every row is zero). Check that X holds velocities of "
+                    "tracked cells, or use per_trajectory=False."
+                )
+            self.trajectory_scale_floor_ = _STILL_SCALE_FRACTION * float(
+                np.median(scales[scales > 0]))
+        points = np.concatenate(self._normalise(trajectories), axis=0)
         if self.method == "minmax":
             lo, hi = points.min(axis=0), points.max(axis=0)
             center = (lo + hi) / 2
@@ -140,16 +207,17 @@ class TrajectoryScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator,
             center, scale = median, q_hi - q_lo
         else:
             center, scale = points.mean(axis=0), points.std(axis=0)
+        n_dims = trajectories[0].shape[1]
         if self.isotropic:
-            scale = np.full_like(scale, scale.max())
-        # A constant dimension (or a degenerate quantile range) would divide by 0;
+            scale[:n_dims] = scale[:n_dims].max()
+        # A constant column (or a degenerate quantile range) would divide by 0;
         # like sklearn's scalers, leave it unscaled and only centre it.
         tiny = 10 * np.finfo(scale.dtype).eps * np.maximum(np.abs(center), 1.0)
         scale = np.where(scale <= tiny, 1.0, scale)
 
         self.center_ = center
         self.scale_ = scale
-        self.n_features_in_ = points.shape[1]
+        self.n_features_in_ = n_dims
         self.n_samples_seen_ = points.shape[0]
         return self
 
@@ -169,28 +237,61 @@ class TrajectoryScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator,
         Returns
         -------
         X_scaled : same kind of container as ``X``
+            ``n_dims`` columns, or ``n_dims + 1`` with ``per_trajectory`` and
+            ``log_scale``.
         """
         check_is_fitted(self, ["center_", "scale_"])
         trajectories = check_trajectories(X, min_length=1, n_dims=self.n_features_in_)
         offset = self._offset()
-        return wrap_like([(r - self.center_) / self.scale_ + offset for r in trajectories], X)
+        out = []
+        for r in self._normalise(trajectories):
+            z = (r - self.center_) / self.scale_
+            if self.clip is not None:
+                z = np.clip(z, -self.clip, self.clip)
+            out.append(z + offset)
+        return wrap_like(out, X)
 
     def inverse_transform(self, X):
-        """Undo :meth:`transform`.
+        """Undo :meth:`transform` (exact for values that were not clipped).
 
         Parameters
         ----------
-        X : list of (n_steps_i, n_dims) arrays or (n, n_steps, n_dims) array
-            Scaled trajectories.
+        X : list of (n_steps_i, n_columns) arrays or (n, n_steps, n_columns) array
+            Scaled trajectories, as returned by :meth:`transform`.
 
         Returns
         -------
         X_original : same kind of container as ``X``
         """
         check_is_fitted(self, ["center_", "scale_"])
-        trajectories = check_trajectories(X, min_length=1, n_dims=self.n_features_in_)
+        if self.per_trajectory and not self.log_scale:
+            raise ValueError(
+                "inverse_transform needs each trajectory's step scale, which is not kept "
+                "with per_trajectory=True and log_scale=False. Fit with log_scale=True."
+            )
+        trajectories = check_trajectories(X, min_length=1, n_dims=len(self.scale_))
         offset = self._offset()
-        return wrap_like([(r - offset) * self.scale_ + self.center_ for r in trajectories], X)
+        out = []
+        for z in trajectories:
+            r = (z - offset) * self.scale_ + self.center_
+            if self.per_trajectory:
+                r = r[:, :-1] * np.exp(r[:, -1:])
+            out.append(r)
+        return wrap_like(out, X)
+
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        """Output column names: the input names, and ``log_step_scale`` if appended."""
+        check_is_fitted(self, "n_features_in_")
+        if input_features is None:
+            input_features = [f"x{i}" for i in range(self.n_features_in_)]
+        names = [str(name) for name in input_features]
+        if len(names) != self.n_features_in_:
+            raise ValueError(
+                f"input_features has {len(names)} names; expected {self.n_features_in_}."
+            )
+        if self.per_trajectory and self.log_scale:
+            names.append("log_step_scale")
+        return np.asarray(names, dtype=object)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

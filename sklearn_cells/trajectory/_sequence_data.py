@@ -12,14 +12,38 @@ import torch
 from torch.nn.utils.rnn import pad_sequence
 from torch.utils.data import DataLoader, Dataset, Sampler
 
-__all__ = ["SequenceDataset", "collate_sequences", "LengthBucketSampler", "bucketed_loader"]
+__all__ = [
+    "SequenceDataset",
+    "collate_sequences",
+    "TrainingCollate",
+    "LengthBucketSampler",
+    "bucketed_loader",
+]
+
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def _as_float32(sequence, index: int) -> np.ndarray:
+    sequence = np.asarray(sequence)
+    too_large = np.abs(sequence) > _FLOAT32_MAX
+    if too_large.any():
+        step = int(np.flatnonzero(too_large.any(axis=1))[0])
+        raise ValueError(
+            f"trajectory {index} has values too large for float32 (first at time step "
+            f"{step}: {sequence[step].tolist()}), which would make the loss NaN. Scale "
+            "the trajectories first (TrajectoryScaler), or drop that trajectory."
+        )
+    return sequence.astype(np.float32)
 
 
 class SequenceDataset(Dataset):
-    """Variable-length sequences (and optional integer targets) as float32 tensors."""
+    """Variable-length sequences (and optional integer targets) as float32 tensors.
+
+    Values beyond the float32 range are an error naming the trajectory.
+    """
 
     def __init__(self, sequences: list[np.ndarray], y: np.ndarray | None = None) -> None:
-        self.sequences = [torch.as_tensor(np.asarray(s, dtype=np.float32)) for s in sequences]
+        self.sequences = [torch.as_tensor(_as_float32(s, i)) for i, s in enumerate(sequences)]
         self.lengths = np.array([len(s) for s in sequences])
         self.y = None if y is None else torch.as_tensor(np.asarray(y))
 
@@ -43,17 +67,74 @@ def collate_sequences(batch):
     return {"x": pad_sequence(xs, batch_first=True), "lengths": lengths}, y
 
 
+class TrainingCollate:
+    """Collate training batches with random crops and random xy rotations and reflections.
+
+    Parameters
+    ----------
+    max_length : int or None
+        Sequences longer than this are cut to a random window of this many
+        steps (a fresh one every epoch), which bounds the cost of an epoch on
+        long tracks while every part of them is still seen over the epochs.
+    rotate : bool
+        Rotate the first two columns (the xy plane) of each sequence by a
+        random angle and reflect it with probability 1/2; other columns (z,
+        log step scale) are untouched. Valid when the class does not depend on
+        direction in the plane.
+
+    The global torch generator is used, so a seeded fit is reproducible.
+    """
+
+    def __init__(self, max_length: int | None = None, rotate: bool = False) -> None:
+        self.max_length = max_length
+        self.rotate = rotate
+
+    def __call__(self, batch):
+        if self.max_length is not None:
+            batch = [(self._crop(x), y) for x, y in batch]
+        inputs, y = collate_sequences(batch)
+        if self.rotate:
+            inputs["x"] = _rotate_plane(inputs["x"])
+        return inputs, y
+
+    def _crop(self, x: torch.Tensor) -> torch.Tensor:
+        extra = len(x) - self.max_length
+        if extra <= 0:
+            return x
+        start = int(torch.randint(extra + 1, ()))
+        return x[start : start + self.max_length]
+
+
+def _rotate_plane(x: torch.Tensor) -> torch.Tensor:
+    """Random rotation and reflection of columns 0 and 1, one per sequence."""
+    if x.shape[2] < 2:
+        return x
+    angle = torch.rand(len(x)) * (2 * torch.pi)
+    flip = torch.where(torch.rand(len(x)) < 0.5, -1.0, 1.0)
+    cos, sin = torch.cos(angle), torch.sin(angle)
+    # rows of R: (cos, -sin * flip), (sin, cos * flip): a rotation after an optional y flip
+    rotation = torch.stack([torch.stack([cos, -sin * flip], 1), torch.stack([sin, cos * flip], 1)], 1)
+    plane = torch.einsum("bij,btj->bti", rotation.to(x.dtype), x[..., :2])
+    return torch.cat([plane, x[..., 2:]], dim=2)
+
+
 class LengthBucketSampler(Sampler):
     """Yield batches of indices whose sequences have similar lengths.
 
     With ``shuffle=True`` the data are permuted, cut into chunks of
     ``bucket_size`` batches, sorted by length within each chunk, split into
     batches, and the batches are shuffled: randomness is kept, padding is not.
-    The global torch RNG is used, so a seeded fit is reproducible.
+    ``repeats`` lists how often each index appears per epoch (once by
+    default). The global torch RNG is used, so a seeded fit is reproducible.
     """
 
-    def __init__(self, lengths, batch_size: int, shuffle: bool = False, bucket_size: int = 50):
-        self.lengths = np.asarray(lengths)
+    def __init__(self, lengths, batch_size: int, shuffle: bool = False, bucket_size: int = 50,
+                 repeats=None):
+        lengths = np.asarray(lengths)
+        self.indices = np.arange(len(lengths))
+        if repeats is not None:
+            self.indices = np.repeat(self.indices, repeats)
+        self.lengths = lengths[self.indices]
         self.batch_size = int(batch_size)
         self.shuffle = shuffle
         self.bucket_size = bucket_size
@@ -72,11 +153,22 @@ class LengthBucketSampler(Sampler):
             batches += [part[i : i + self.batch_size] for i in range(0, len(part), self.batch_size)]
         if self.shuffle:
             batches = [batches[i] for i in torch.randperm(len(batches)).tolist()]
-        return iter(b.tolist() for b in batches)
+        return iter(self.indices[b].tolist() for b in batches)
 
 
-def bucketed_loader(dataset: SequenceDataset, batch_size: int = 32, shuffle: bool = False, **kwargs):
-    """A DataLoader over length buckets; skorch calls it as ``iterator_train``."""
-    sampler = LengthBucketSampler(dataset.lengths, batch_size, shuffle=shuffle)
+def bucketed_loader(dataset: SequenceDataset, batch_size: int = 32, shuffle: bool = False,
+                    max_length: int | None = None, **kwargs):
+    """A DataLoader over length buckets; skorch calls it as ``iterator_train``.
+
+    With ``max_length`` (training crops, see :class:`TrainingCollate`), a
+    sequence of ``T`` steps appears ``ceil(T / max_length)`` times per epoch,
+    so an epoch covers about every time step once, however long the tracks.
+    """
+    lengths = np.asarray(dataset.lengths)
+    repeats = None
+    if max_length is not None:
+        repeats = np.maximum(1, np.ceil(lengths / max_length).astype(int))
+        lengths = np.minimum(lengths, max_length)
+    sampler = LengthBucketSampler(lengths, batch_size, shuffle=shuffle, repeats=repeats)
     kwargs.setdefault("collate_fn", collate_sequences)
     return DataLoader(dataset, batch_sampler=sampler, **kwargs)

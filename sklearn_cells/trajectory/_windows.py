@@ -9,8 +9,6 @@ steps seen (seed Fig. 7).
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 from imblearn.base import SamplerMixin
 from sklearn.base import BaseEstimator
@@ -76,7 +74,9 @@ class TrajectoryWindowSampler(SamplerMixin, BaseEstimator):
     An imbalanced-learn sampler: inside :class:`imblearn.pipeline.Pipeline` it
     runs during ``fit`` only, so the final estimator trains on windows while
     ``predict`` sees the whole trajectories. Each window keeps the label of
-    its trajectory.
+    its trajectory. Trajectories shorter than ``window_length`` are kept
+    whole, as one sample each (the output is then a 1-D object array of
+    windows followed by those trajectories).
 
     Parameters
     ----------
@@ -89,7 +89,7 @@ class TrajectoryWindowSampler(SamplerMixin, BaseEstimator):
     Attributes
     ----------
     sample_indices_ : ndarray of shape (n_windows,)
-        Index of the source trajectory of each window.
+        Index of the source trajectory of each sample.
     n_features_in_ : int
         Dimensions per time step.
 
@@ -118,27 +118,23 @@ class TrajectoryWindowSampler(SamplerMixin, BaseEstimator):
 
         Returns
         -------
-        X_windows : ndarray of shape (n_windows, window_length, n_dims)
-        y_windows : ndarray of shape (n_windows,)
+        X_windows : ndarray of shape (n_samples, window_length, n_dims)
+            Or a 1-D object array when some trajectories are shorter than
+            ``window_length``: the windows, then those trajectories whole.
+        y_windows : ndarray of shape (n_samples,)
         """
         _check_window_params(self.window_length, self.stride)
         trajectories = check_trajectories(X, min_length=1)
         y = check_trajectory_labels(y, len(trajectories))
         windows, source = cut_windows(trajectories, self.window_length, self.stride)
-        lengths = np.array([len(t) for t in trajectories])
-        if len(windows) == 0:
-            raise ValueError(
-                f"window_length={self.window_length} is longer than every trajectory "
-                f"(the longest has {lengths.max()} steps). Choose window_length <= "
-                f"{lengths.max()}, or resample less coarsely."
-            )
-        n_short = int((lengths < self.window_length).sum())
-        if n_short:
-            warnings.warn(
-                f"{n_short} of {len(trajectories)} trajectories are shorter than "
-                f"window_length={self.window_length} and give no window.",
-                UserWarning,
-            )
+        short = np.flatnonzero([len(t) < self.window_length for t in trajectories])
+        if short.size:
+            # Short tracks are kept whole: dropping them would bias the training
+            # set against the classes whose tracks are short.
+            samples = np.empty(len(windows) + short.size, dtype=object)
+            for k, sample in enumerate([*windows, *(trajectories[i] for i in short)]):
+                samples[k] = sample  # item by item: numpy would broadcast a list
+            windows, source = samples, np.concatenate([source, short])
         self.sample_indices_ = source
         self.n_features_in_ = trajectories[0].shape[1]
         return windows, y[source]
