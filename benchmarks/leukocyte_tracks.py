@@ -61,9 +61,10 @@ def main():
     lstm = make_imb_pipeline(
         VelocityTransformer(), PolarVelocityTransformer(), TrajectoryScaler(method="robust"),
         TrajectoryWindowSampler(window_length=args.window),
-        LSTMTrajectoryClassifier(hidden_size=16, optimizer="adam", lr=1e-2,
-                                 max_epochs=args.max_epochs, early_stopping=args.early_stopping,
-                                 n_iter_no_change=3, random_state=0),
+        LSTMTrajectoryClassifier(hidden_size=16, lr=1e-2, augment=False, lr_schedule=None,
+                                 max_train_length=None, max_epochs=args.max_epochs,
+                                 early_stopping=args.early_stopping, n_iter_no_change=3,
+                                 random_state=0),
     )
     svc = make_pipeline(TrajectoryFeatures(), StandardScaler(), SVC(class_weight="balanced"))
     cv = GroupKFold(n_splits=len(np.unique(groups)))

@@ -116,7 +116,9 @@ lstm_pipeline = make_imb_pipeline(
     PolarVelocityTransformer(),
     TrajectoryScaler(method="standard"),
     TrajectoryWindowSampler(window_length=30),
-    LSTMTrajectoryClassifier(optimizer="adam", lr=1e-2, max_epochs=MAX_EPOCHS,
+    # polar inputs have no xy plane to rotate: no augmentation; a fixed budget
+    LSTMTrajectoryClassifier(hidden_size=10, lr=1e-2, max_epochs=MAX_EPOCHS, augment=False,
+                             early_stopping=False, lr_schedule=None, max_train_length=None,
                              device=DEVICE, random_state=0),
 )
 lstm_pipeline

@@ -80,7 +80,9 @@ class LSTMTrajectoryClassifier(TorchEstimatorMixin, ClassifierMixin, BaseEstimat
         Rotate the first two input columns (the xy plane) by a random angle
         and reflect them at random, per trajectory and batch, at training time
         only; other columns (z, the log step scale) are untouched. Turn it off
-        when direction in the plane carries class information.
+        when direction in the plane carries class information, or when the
+        first two columns are not x and y (e.g. after
+        :class:`PolarVelocityTransformer`).
     class_weight : "balanced", dict or None, default="balanced"
         Weights the loss by class; "balanced" is the seed's 1/N_i weighting.
     early_stopping : bool, default=True
