@@ -107,7 +107,7 @@ def test_training_crops_and_rotations():
     (batch, y), = list(loader)
     # the 250-step track appears ceil(250 / 100) = 3 times, each a 100-step crop
     assert sorted(y.tolist()) == [0, 0, 0, 1, 2]
-    lengths = batch.get("lengths", torch.full((5,), batch["x"].shape[1]))
+    lengths = batch["lengths"]
     assert sorted(lengths.tolist()) == [30, 100, 100, 100, 100]
     for row, label, n in zip(batch["x"], y, lengths):
         source = torch.as_tensor(X[label], dtype=torch.float32)
@@ -122,11 +122,45 @@ def test_training_crops_and_rotations():
                               torch.as_tensor(X[1][:, :2], dtype=torch.float32))
 
 
-def test_prediction_does_not_depend_on_augmentation_or_crops():
+def test_prediction_sees_whole_trajectories_without_augmentation():
     X, y = _data(n=4, n_steps=30)
     clf = LSTMTrajectoryClassifier(max_epochs=2, max_train_length=10, random_state=0).fit(X, y)
-    np.testing.assert_array_equal(clf.predict_proba(X), clf.predict_proba(X))
-    assert not clf.net_.module_.training
+    module = clf.net_.module_.eval()
+    with torch.no_grad():
+        direct = torch.softmax(module(torch.as_tensor(X[0][None], dtype=torch.float32)), 1)
+    np.testing.assert_allclose(clf.predict_proba(X[:1]), direct.numpy(), rtol=1e-5)
+
+
+def test_balanced_weights_count_the_crops_of_long_tracks():
+    rng = np.random.RandomState(0)
+    X = [rng.normal(size=(400, 2)) for _ in range(3)] + [rng.normal(size=(50, 2)) for _ in range(6)]
+    y = ["long"] * 3 + ["short"] * 6
+    clf = LSTMTrajectoryClassifier(max_epochs=1, max_train_length=100, early_stopping=False,
+                                   random_state=0).fit(X, y)
+    # 12 crops of "long" against 6 tracks of "short": "short" weighs twice as much
+    weight = clf.net_.criterion_.weight.numpy()
+    np.testing.assert_allclose(weight[1] / weight[0], 2.0)
+
+
+def test_warm_start_holds_out_part_of_the_new_data():
+    X, y = _data(n=10, n_steps=30)
+    clf = LSTMTrajectoryClassifier(max_epochs=1, warm_start=True, random_state=0).fit(X, y)
+    X2, y2 = _data(n=10, n_steps=30, random_state=5)
+    clf.fit(X2, y2)
+    assert len(clf.history_) == 2 and "valid_loss" in clf.history_[-1]
+    valid = clf.net_.train_split.keywords["valid_ds"]  # skorch's predefined_split
+    new = [torch.as_tensor(x, dtype=torch.float32) for x in X2]
+    for i in valid.indices:  # validation tracks come from the new data, not the first fit's
+        torch.testing.assert_close(valid.dataset.sequences[i], new[i])
+
+
+def test_partial_fit_trains_on_all_data_without_early_stopping():
+    X, y = _data(n=4, n_steps=30)
+    clf = LSTMTrajectoryClassifier(random_state=0)  # early_stopping=True by default
+    clf.partial_fit(X, y)
+    clf.partial_fit(X, y)
+    assert len(clf.history_) == 2 and "valid_loss" not in clf.history_[-1]
+    assert clf.net_.train_split is None
 
 
 def test_3d_array_and_list_give_the_same_predictions():

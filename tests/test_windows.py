@@ -67,9 +67,12 @@ def test_short_trajectories_are_kept_whole_without_warnings():
         np.testing.assert_array_equal(x, x0)
 
 
-def test_window_longer_than_every_trajectory_keeps_all_whole():
-    Xw, yw = TrajectoryWindowSampler(window_length=50).fit_resample([np.zeros((12, 2))], [0])
+def test_window_longer_than_every_trajectory_keeps_all_whole_and_warns():
+    X = [np.zeros((12, 2))]
+    with pytest.warns(UserWarning, match="longer than every trajectory.*12 steps"):
+        Xw, yw = TrajectoryWindowSampler(window_length=50).fit_resample(X, [0])
     assert len(Xw) == 1 and Xw[0].shape == (12, 2) and yw.tolist() == [0]
+    assert not np.shares_memory(Xw[0], X[0])
 
 
 def test_short_tracks_reach_the_classifier_in_a_pipeline():

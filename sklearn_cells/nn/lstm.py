@@ -156,10 +156,7 @@ class LSTMSequenceClassifier(nn.Module):
             mask = (steps[None, :] < lengths[:, None]).to(x.dtype)[..., None]
         if self.conv is not None:
             x = self.conv(x, mask)
-        reverse = None
-        if self.bidirectional:
-            reverse = (_reverse_index(lengths, n_steps) if ragged
-                       else torch.arange(n_steps - 1, -1, -1, device=x.device).expand(batch, -1))
+        reverse = _reverse_index(lengths, n_steps) if self.bidirectional else None
         h = x
         for i, directions in enumerate(self.layers):
             if i:

@@ -75,7 +75,9 @@ class LSTMTrajectoryClassifier(TorchEstimatorMixin, ClassifierMixin, BaseEstimat
     max_train_length : int or None, default=200
         Training trajectories longer than this are cut to a random window of
         this many steps, a fresh one every epoch (prediction always sees the
-        whole trajectory). Bounds the cost of an epoch on long tracks.
+        whole trajectory). A track of ``T`` steps appears ``ceil(T /
+        max_train_length)`` times per epoch, so an epoch covers about every
+        time step once, and "balanced" class weights count those appearances.
     augment : bool, default=True
         Rotate the first two input columns (the xy plane) by a random angle
         and reflect them at random, per trajectory and batch, at training time
@@ -189,10 +191,17 @@ class LSTMTrajectoryClassifier(TorchEstimatorMixin, ClassifierMixin, BaseEstimat
         classes : array-like, optional
             All labels that will ever be seen; needed on the first call when
             ``y`` does not contain every class.
-        """
-        return self._fit(X, y, classes=classes, epochs=1, continuing=hasattr(self, "net_"))
 
-    def _fit(self, X, y, *, classes, epochs, continuing):
+        Notes
+        -----
+        As in scikit-learn's ``MLPClassifier``, ``early_stopping`` and
+        ``lr_schedule`` do not apply to ``partial_fit``: every call trains one
+        epoch on all of the data it is given.
+        """
+        return self._fit(X, y, classes=classes, epochs=1, continuing=hasattr(self, "net_"),
+                         incremental=True)
+
+    def _fit(self, X, y, *, classes, epochs, continuing, incremental=False):
         device = check_device(self.device)
         self._check_params()
         trajectories = check_trajectories(
@@ -223,10 +232,18 @@ class LSTMTrajectoryClassifier(TorchEstimatorMixin, ClassifierMixin, BaseEstimat
         with torch_seed_context(self.random_state, device) as seed:
             if continuing:
                 net = self.net_
+                # A fixed random_state must not replay the same shuffles, crops and
+                # rotations in every continued fit.
+                torch.manual_seed(seed + len(net.history))
                 net.set_params(device=device, verbose=self.verbose)
                 train_data = dataset
+                if net.train_split is not None:  # hold out a part of the new data
+                    idx_train, idx_valid = self._validation_split(y_encoded, seed)
+                    train_data = _IndexedSubset(dataset, idx_train)
+                    net.set_params(train_split=predefined_split(_IndexedSubset(dataset, idx_valid)))
             else:
-                net, train_data = self._build_net(dataset, y_encoded, all_classes, device, seed)
+                net, train_data = self._build_net(dataset, y_encoded, all_classes, device, seed,
+                                                  incremental=incremental)
                 net.initialize()
             net.partial_fit(train_data, None, epochs=epochs)
 
@@ -299,21 +316,30 @@ class LSTMTrajectoryClassifier(TorchEstimatorMixin, ClassifierMixin, BaseEstimat
                 f"split; got {n}. Pass more data or early_stopping=False."
             )
         counts = np.bincount(y_encoded)
-        stratify = y_encoded if counts[counts > 0].min() >= 2 and n_valid >= len(
-            counts[counts > 0]) else None
+        n_classes = int((counts > 0).sum())
+        stratify = (y_encoded if counts[counts > 0].min() >= 2
+                    and min(n_valid, n - n_valid) >= n_classes else None)
         return train_test_split(np.arange(n), test_size=n_valid, stratify=stratify,
                                 random_state=seed)
 
-    def _build_net(self, dataset, y_encoded, classes, device, seed):
+    def _build_net(self, dataset, y_encoded, classes, device, seed, incremental=False):
+        early_stopping = self.early_stopping and not incremental
         train_split = None
+        idx_train = np.arange(len(dataset))
         train_data = dataset
-        if self.early_stopping:
+        if early_stopping:
             idx_train, idx_valid = self._validation_split(y_encoded, seed)
             train_data = _IndexedSubset(dataset, idx_train)
             train_split = predefined_split(_IndexedSubset(dataset, idx_valid))
+        # Balance the loss over what an epoch really contains: a training track
+        # appears ceil(T / max_train_length) times.
+        repeats = np.ones(len(idx_train), dtype=int)
+        if self.max_train_length is not None:
+            repeats = np.maximum(1, np.ceil(dataset.lengths[idx_train] / self.max_train_length))
+        y_seen = np.repeat(y_encoded[idx_train], repeats.astype(int))
         extra = []
-        if self.lr_schedule == "plateau":
-            monitor = "valid_loss" if self.early_stopping else "train_loss"
+        if self.lr_schedule == "plateau" and not incremental:
+            monitor = "valid_loss" if early_stopping else "train_loss"
             extra.append(("lr_schedule", LRScheduler(
                 ReduceLROnPlateau, monitor=monitor, factor=0.5,
                 patience=max(1, self.n_iter_no_change // 2),
@@ -330,7 +356,7 @@ class LSTMTrajectoryClassifier(TorchEstimatorMixin, ClassifierMixin, BaseEstimat
             module__architecture=self.architecture,
             module__bidirectional=self.bidirectional,
             criterion=torch.nn.CrossEntropyLoss,
-            criterion__weight=self._class_weights(y_encoded, classes),
+            criterion__weight=self._class_weights(y_seen, classes),
             optimizer=optimizer,
             lr=self.lr,
             max_epochs=self.max_epochs,
@@ -343,7 +369,7 @@ class LSTMTrajectoryClassifier(TorchEstimatorMixin, ClassifierMixin, BaseEstimat
             train_split=train_split,
             callbacks=make_callbacks(
                 self.verbose,
-                early_stopping=self.early_stopping,
+                early_stopping=early_stopping,
                 n_iter_no_change=self.n_iter_no_change,
                 extra=extra,
             ),

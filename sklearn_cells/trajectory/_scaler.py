@@ -35,7 +35,7 @@ def _step_scale(trajectory: np.ndarray) -> float:
 class TrajectoryScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
     """Scale trajectories per dimension, optionally after per-trajectory normalisation.
 
-    ``transform`` computes ``clip((X' - center_) / scale_ + offset)`` where
+    ``transform`` computes ``clip((X' - center_) / scale_) + offset`` where
     ``X'`` is ``X`` itself or, with ``per_trajectory=True``, each trajectory
     divided by its own step scale (the median norm of its rows, usually
     velocities) with ``log(step scale)`` appended as one more column.
@@ -56,7 +56,7 @@ class TrajectoryScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=No
     quantile_range : tuple (q_min, q_max), default=(25.0, 75.0)
         Percentiles for the scale of ``method="robust"``.
     clip : float or None, default=5.0
-        Scaled values are clipped to ``[-clip, clip]`` (around ``offset``),
+        Scaled values are clipped to ``[-clip, clip]`` before ``offset`` is added,
         which bounds the input of the network whatever the tails of the data.
         ``None`` disables clipping; :meth:`inverse_transform` is exact only
         for values that were not clipped.

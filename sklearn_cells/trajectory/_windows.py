@@ -9,6 +9,8 @@ steps seen (seed Fig. 7).
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from imblearn.base import SamplerMixin
 from sklearn.base import BaseEstimator
@@ -132,8 +134,15 @@ class TrajectoryWindowSampler(SamplerMixin, BaseEstimator):
             # Short tracks are kept whole: dropping them would bias the training
             # set against the classes whose tracks are short.
             samples = np.empty(len(windows) + short.size, dtype=object)
-            for k, sample in enumerate([*windows, *(trajectories[i] for i in short)]):
+            for k, sample in enumerate([*windows, *(trajectories[i].copy() for i in short)]):
                 samples[k] = sample  # item by item: numpy would broadcast a list
+            if len(source) == 0:  # no trajectory gave a window
+                warnings.warn(
+                    f"window_length={self.window_length} is longer than every trajectory "
+                    f"(the longest has {max(len(t) for t in trajectories)} steps): no "
+                    "trajectory is cut and the model trains on whole trajectories.",
+                    UserWarning,
+                )
             windows, source = samples, np.concatenate([source, short])
         self.sample_indices_ = source
         self.n_features_in_ = trajectories[0].shape[1]
