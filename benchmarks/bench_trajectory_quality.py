@@ -358,7 +358,8 @@ def main():
 
         preds = {}
         for m in models:
-            if m == "lstm" and same_as_default and "default" in preds:
+            # the default is the lstm: reuse its cell, from this run or the stored results
+            if m == "lstm" and same_as_default and "default" in row["models"]:
                 cell = dict(row["models"]["default"], same_as="default")
                 cell.update(command=command, date=date, machine=mline)
                 row["models"][m] = cell
