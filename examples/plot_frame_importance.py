@@ -59,7 +59,8 @@ from sklearn_cells.video import (
     important_subsequences,
 )
 
-parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+# a literal: sphinx-gallery runs examples with __doc__ set to ""
+parser = argparse.ArgumentParser(description="Finding the interesting moments in cell migration videos")
 parser.add_argument("--quick", action="store_true", help="small data, few epochs")
 parser.add_argument("--n-videos", type=int, default=64)
 parser.add_argument("--n-frames", type=int, default=40)
