@@ -38,7 +38,7 @@ Measured on a 2-core CPU with ``--n-jobs 2``: default, svc and hgb on
 make_trajectories, leuko and andi_10k take 40 min (2,428 s, of which the
 andi_10k default 2,101 s); andi_2k with default, svc and hgb 6.5 min; gru and
 cnn_lstm on make_trajectories and leuko about 25 min, gru on andi_2k 23 min
-(GRU is 3.5x slower than the LSTM in PyTorch on CPU), cnn_lstm on andi_2k about 20 min.
+(GRU is 3.5x slower than the LSTM in PyTorch on CPU), cnn_lstm on andi_2k 24 min.
 The architectures on andi_10k (several hours) were not run. ``--rows`` and
 ``--models`` split it over several invocations: results are MERGED into
 ``<out>/trajectory_quality_cpu.json`` (the cells just computed replace the stored
