@@ -4,7 +4,7 @@ Sections (all by default; pick with ``--only``):
 
 - ``epoch``: time per training epoch of ``LipNetClassifier.fit`` with
   augmentation vs a hand-written PyTorch loop doing the same work (same
-  LipNet, kornia augmentation per batch on the device, standardisation,
+  LipNet, fused affine augmentation per batch on the device, standardisation,
   label-smoothed cross-entropy, Adam, shuffled batches of 32), measured in
   this run, interleaved so both see the same machine load. Target: ratio
   at most 1.10.

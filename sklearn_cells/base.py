@@ -9,12 +9,28 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from dataclasses import dataclass, field
+from numbers import Integral, Real
 
 import numpy as np
 import torch
+from sklearn.base import BaseEstimator, clone
+from sklearn.model_selection import GroupShuffleSplit, train_test_split
 from sklearn.utils import check_random_state
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils._param_validation import (  # noqa: F401 (StrOptions is re-exported)
+    Interval,
+    StrOptions,
+    validate_parameter_constraints,
+)
+from sklearn.utils.validation import check_is_fitted
+from skorch import NeuralNet
+from skorch.callbacks import EarlyStopping, ProgressBar
+from skorch.dataset import unpack_data
+from skorch.helper import predefined_split
+from skorch.utils import TeeGenerator
 
-__all__ = ["TorchEstimatorMixin", "check_device", "torch_seed_context", "make_callbacks"]
+__all__ = ["TorchEstimator", "FitData", "MixedPrecisionNet", "check_device", "torch_seed_context", "make_callbacks"]
 
 
 def check_device(device: str | torch.device) -> str:
@@ -103,8 +119,6 @@ def make_callbacks(
     shows a tqdm progress bar over the batches. Early stopping monitors the
     validation loss and restores the best weights at the end of training.
     """
-    from skorch.callbacks import EarlyStopping, ProgressBar
-
     callbacks = list(extra or [])
     if early_stopping:
         callbacks.append(
@@ -121,22 +135,303 @@ def make_callbacks(
     return callbacks
 
 
-class TorchEstimatorMixin:
-    """Mixin for estimators that hold a skorch net in ``net_``.
+class _Integer(Interval):
+    """An integer interval that, unlike scikit-learn's, refuses booleans."""
 
-    Provides the training history and the scikit-learn tags that say the
-    estimator does not take a plain 2-D array. Estimators using it define
-    ``device``, ``random_state`` and ``verbose``.
+    def __init__(self, left, right=None, *, closed="left"):
+        super().__init__(Integral, left, right, closed=closed)
+
+    def is_satisfied_by(self, val):
+        return not isinstance(val, (bool, np.bool_)) and super().is_satisfied_by(val)
+
+
+class _Real(Interval):
+    """A real interval that refuses booleans."""
+
+    def __init__(self, left, right=None, *, closed="neither"):
+        super().__init__(Real, left, right, closed=closed)
+
+    def is_satisfied_by(self, val):
+        return not isinstance(val, (bool, np.bool_)) and super().is_satisfied_by(val)
+
+
+def positive_int():
+    """Constraint: an integer >= 1 (booleans refused)."""
+    return _Integer(1, None, closed="left")
+
+
+def int_at_least(low: int):
+    """Constraint: an integer >= ``low`` (booleans refused)."""
+    return _Integer(low, None, closed="left")
+
+
+def real_in(low, high=None, closed="neither"):
+    """Constraint: a real number in the interval (booleans refused)."""
+    return _Real(low, high, closed=closed)
+
+
+def encode_class_labels(y, *, fitted_classes=None, classes=None):
+    """Return ``(classes, y as indices into classes)`` for a classifier's fit.
+
+    ``fitted_classes`` are those of an earlier fit that is being continued;
+    ``classes`` the full label set a first ``partial_fit`` may be given. A
+    label outside them is an error that says how to fix it.
+    """
+    y = np.asarray(y)
+    check_classification_targets(y)
+    if fitted_classes is not None:
+        all_classes = fitted_classes
+        hint = ("not seen in the first fit (classes_ = {known}). Refit from scratch with "
+                "warm_start=False, or pass every class to the first partial_fit.")
+    else:
+        all_classes = np.unique(y if classes is None else np.asarray(classes))
+        hint = "missing from classes={known}; include every label in classes."
+    unknown = np.setdiff1d(np.unique(y), all_classes)
+    if unknown.size:
+        raise ValueError(
+            f"y contains labels {unknown.tolist()} " + hint.format(known=all_classes.tolist())
+        )
+    return all_classes, np.searchsorted(all_classes, y)
+
+
+class MixedPrecisionNet(NeuralNet):
+    """skorch ``NeuralNet`` with optional CUDA automatic mixed precision.
+
+    With ``use_amp=True`` the forward pass runs under float16 autocast and the
+    loss is scaled (``torch.amp.GradScaler``) so small gradients survive;
+    callbacks see unscaled gradients. Off, it is a plain ``NeuralNet``.
     """
 
-    def _validated_device(self) -> str:
-        return check_device(self.device)
+    def __init__(self, *args, use_amp=False, **kwargs):
+        self.use_amp = use_amp
+        super().__init__(*args, **kwargs)
+
+    def autocast(self):
+        """float16 autocast when ``use_amp``, else a no-op context."""
+        if self.use_amp:
+            return torch.autocast(device_type="cuda", dtype=torch.float16)
+        return contextlib.nullcontext()
+
+    def infer(self, x, **fit_params):
+        with self.autocast():
+            return super().infer(x, **fit_params)
+
+    def train_step(self, batch, **fit_params):
+        if not self.use_amp:
+            return super().train_step(batch, **fit_params)
+        if not hasattr(self, "scaler_"):
+            self.scaler_ = torch.amp.GradScaler("cuda")
+        self._zero_grad_optimizer()
+        self._set_training(True)
+        Xi, yi = unpack_data(batch)
+        y_pred = self.infer(Xi, **fit_params)
+        loss = self.get_loss(y_pred, yi, X=Xi, training=True)  # float32 inside the criterion
+        self.scaler_.scale(loss).backward()
+        optimizers = [getattr(self, name + "_") for name in self._optimizers]
+        for opt in optimizers:
+            self.scaler_.unscale_(opt)  # callbacks (e.g. gradient clipping) see true gradients
+        self.notify("on_grad_computed",
+                    named_parameters=TeeGenerator(self.get_all_learnable_params()),
+                    batch=batch, training=True)
+        for opt in optimizers:
+            self.scaler_.step(opt)
+        self.scaler_.update()
+        return {"loss": loss, "y_pred": y_pred}
+
+
+@dataclass
+class FitData:
+    """What an estimator's ``_prepare_fit`` hands to :class:`TorchEstimator`.
+
+    Attributes
+    ----------
+    n_samples : int
+        Number of units the validation split draws from (trajectories, images,
+        frames, videos).
+    fitted : dict
+        Fitted attributes (``classes_``, ``n_features_in_``, ...) that are set
+        on the estimator only once training has succeeded.
+    stratify, groups : ndarray or None
+        Labels to stratify the validation split by, or groups to keep whole.
+    arrays : dict
+        Whatever else the estimator's own hooks need (validated arrays, ...).
+    """
+
+    n_samples: int
+    fitted: dict
+    stratify: np.ndarray | None = None
+    groups: np.ndarray | None = None
+    arrays: dict = field(default_factory=dict)
+
+
+class TorchEstimator(BaseEstimator):
+    """Base class of the estimators that train a torch module through skorch.
+
+    :meth:`_fit` runs the same steps for every subclass, which only override
+    hooks, as scikit-learn's ``BaseMixture`` does:
+
+    1. validate the parameters (``_parameter_constraints``, shared ones
+       declared here) and the device;
+    2. ``_prepare_fit(X, y, reset)``: validate the data, return a
+       :class:`FitData` (the fitted attributes are kept until the end, so a
+       fit that fails leaves the estimator as it was);
+    3. inside :func:`torch_seed_context`: hold out a validation split
+       (:meth:`_validation_split`, always from the derived seed), build the
+       datasets (``_make_datasets``) and the net (``_net_params``), train;
+    4. set the fitted attributes and ``net_``.
+
+    ``warm_start=True`` (where the subclass has it) and :meth:`partial_fit`
+    continue training the fitted net; a continued fit draws its shuffles from
+    a new seed, so it does not replay the first one's.
+    """
+
+    _parameter_constraints: dict = {
+        "lr": [real_in(0, None)],
+        "max_epochs": [positive_int()],
+        "batch_size": [positive_int()],
+        "device": [str, torch.device],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [real_in(0, 1)],
+        "n_iter_no_change": [positive_int()],
+        "warm_start": ["boolean"],
+        "callbacks": [list, None],
+        "mixed_precision": ["boolean"],
+    }
+    _net_class = MixedPrecisionNet
+
+    # -- hooks -------------------------------------------------------------------
+
+    def _check_params(self) -> None:
+        """Checks that involve several parameters (the table covers single ones)."""
+
+    def _prepare_fit(self, X, y, *, reset: bool, **kwargs) -> FitData:
+        raise NotImplementedError
+
+    def _make_datasets(self, data: FitData, train_idx, valid_idx):
+        """Return ``(train_dataset, valid_dataset or None)``."""
+        raise NotImplementedError
+
+    def _net_params(self, data: FitData, train_idx, *, early_stopping: bool,
+                    incremental: bool) -> dict:
+        """The skorch parameters of this estimator (module, criterion, ...).
+
+        A ``"callbacks"`` entry lists the estimator's built-in callbacks; the
+        base adds early stopping, the progress bar and the user's ``callbacks``.
+        """
+        raise NotImplementedError
+
+    def _check_trained(self, net) -> None:
+        """Raise if training failed (e.g. a non-finite loss)."""
+        losses = [h["train_loss"] for h in net.history if "train_loss" in h]
+        if losses and not np.isfinite(losses[-1]):
+            raise ValueError(
+                "training diverged (the training loss is not finite). Lower lr, scale "
+                "the inputs (they may be too large), or check them for extreme values."
+            )
+
+    # -- the fixed steps ---------------------------------------------------------
+
+    def _validate_params(self) -> None:
+        validate_parameter_constraints(
+            {k: v for k, v in self._parameter_constraints.items() if hasattr(self, k)},
+            self.get_params(deep=False),
+            caller_name=type(self).__name__,
+        )
+        self._check_params()
+
+    def _fit(self, X, y=None, *, incremental: bool = False, **prepare_kwargs):
+        self._validate_params()
+        device = check_device(self.device)
+        continuing = hasattr(self, "net_") and (incremental or getattr(self, "warm_start", False))
+        data = self._prepare_fit(X, y, reset=not continuing, **prepare_kwargs)
+        if continuing:
+            early_stopping = self.net_.train_split is not None
+        else:
+            early_stopping = getattr(self, "early_stopping", False) and not incremental
+        with torch_seed_context(self.random_state, device) as seed:
+            train_idx, valid_idx = np.arange(data.n_samples), None
+            if early_stopping:
+                train_idx, valid_idx = self._validation_split(data, seed)
+            train, valid = self._make_datasets(data, train_idx, valid_idx)
+            train_split = None if valid is None else predefined_split(valid)
+            if continuing:
+                net = self.net_
+                # A fixed random_state must not replay the first fit's shuffles.
+                torch.manual_seed(seed + len(net.history))
+                net.set_params(device=device, verbose=self.verbose, train_split=train_split)
+            else:
+                net = self._build_net(data, train_idx, device, train_split,
+                                      early_stopping=early_stopping, incremental=incremental)
+                net.initialize()
+            net.partial_fit(train, None, epochs=1 if incremental else self.max_epochs)
+            self._check_trained(net)
+        for name, value in data.fitted.items():
+            setattr(self, name, value)
+        self.net_ = net
+        return self
+
+    def _build_net(self, data, train_idx, device, train_split, *, early_stopping, incremental):
+        params = self._net_params(data, train_idx, early_stopping=early_stopping,
+                                  incremental=incremental)
+        builtin = params.pop("callbacks", [])
+        user = clone(list(self.callbacks or []), safe=False) if hasattr(self, "callbacks") else []
+        callbacks = make_callbacks(
+            self.verbose, early_stopping=early_stopping,
+            n_iter_no_change=getattr(self, "n_iter_no_change", 5), extra=builtin,
+        ) + user
+        return self._net_class(
+            lr=self.lr, max_epochs=self.max_epochs, batch_size=self.batch_size,
+            train_split=train_split, callbacks=callbacks, device=device, verbose=self.verbose,
+            use_amp=getattr(self, "mixed_precision", False) and torch.device(device).type == "cuda",
+            **params,
+        )
+
+    def _validation_split(self, data: FitData, seed: int):
+        """Indices ``(train, valid)``: whole groups if given, stratified when possible."""
+        n = data.n_samples
+        n_valid = max(1, int(round(self.validation_fraction * n)))
+        if n - n_valid < 1:
+            raise ValueError(
+                f"early_stopping holds out a validation split and needs at least 2 "
+                f"samples; got {n}. Pass more data or early_stopping=False."
+            )
+        if data.groups is not None and len(np.unique(data.groups)) >= 2:
+            splitter = GroupShuffleSplit(1, test_size=self.validation_fraction, random_state=seed)
+            return next(splitter.split(np.zeros(n), groups=data.groups))
+        stratify = data.stratify
+        if stratify is not None:
+            _, counts = np.unique(stratify, return_counts=True)
+            if counts.min() < 2 or min(n_valid, n - n_valid) < len(counts):
+                stratify = None
+        return train_test_split(np.arange(n), test_size=n_valid, stratify=stratify,
+                                random_state=seed)
+
+    # -- inference ---------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _evaluation(self) -> Iterator[torch.nn.Module]:
+        """The fitted module in evaluation mode under ``torch.inference_mode``.
+
+        The module's previous mode is restored afterwards, so a later
+        ``partial_fit`` trains with dropout and batch statistics as before.
+        """
+        check_is_fitted(self, "net_")
+        module = self.net_.module_
+        was_training = module.training
+        module.eval()
+        try:
+            with torch.inference_mode():
+                yield module
+        finally:
+            module.train(was_training)
+
+    # -- scikit-learn protocol ---------------------------------------------------
 
     @property
     def history_(self):
         """skorch's training history (per-epoch losses, durations, ...)."""
-        from sklearn.utils.validation import check_is_fitted
-
         check_is_fitted(self, "net_")
         return self.net_.history
 
@@ -146,3 +441,4 @@ class TorchEstimatorMixin:
         tags.input_tags.three_d_array = True
         tags.non_deterministic = False
         return tags
+

@@ -254,11 +254,16 @@ def test_malformed_collections(X, match):
 @pytest.mark.parametrize(
     "params, match",
     [
-        (dict(importance="peaks"), "importance must be one of"),
+        (dict(importance="peaks"), "'importance' parameter"),
         (dict(n_context=0), "n_context"),
         (dict(attention_penalty=-1.0), "attention_penalty"),
         (dict(n_heads=3), "divisible by n_heads"),
-        (dict(attention_values="pixels"), "attention_values must be one of"),
+        (dict(attention_values="pixels"), "'attention_values' parameter"),
+        (dict(channels=()), "channels must be a non-empty tuple"),
+        (dict(channels=(4, 0)), "channels must be a non-empty tuple"),
+        (dict(n_groups=0), "'n_groups' parameter"),
+        (dict(lr=0.0), "'lr' parameter"),
+        (dict(clip_length=2), "clip_length must be at least"),
     ],
 )
 def test_bad_parameters(videos, params, match):

@@ -171,15 +171,17 @@ def test_oversampling_rescues_the_minority_class():
 @pytest.mark.parametrize(
     "params, X, match, error",
     [
-        ({"architecture": "vgg16"}, None, "Unknown architecture 'vgg16'", ValueError),
-        ({"optimizer": "rmsprop"}, None, "optimizer must be", ValueError),
+        ({"architecture": "vgg16"}, None, "'architecture' parameter .* Got 'vgg16'", ValueError),
+        ({"optimizer": "rmsprop"}, None, "'optimizer' parameter", ValueError),
         ({"architecture": "lipnet6"}, np.zeros((4, 6, 6)), "at least 8x8", ValueError),
         ({}, np.zeros((4, 256)), "reshaped to", ValueError),
         ({}, [np.zeros((16, 16))] * 4, "ParticleMasker", TypeError),
-        ({"dropout": 1.5}, None, "dropout must be", ValueError),
+        ({"dropout": 1.5}, None, "'dropout' parameter", ValueError),
         ({}, np.zeros((4, 16, 16, 1)), "channel-last", ValueError),
+        ({}, np.zeros((4, 16, 16), dtype=complex), "complex", ValueError),
     ],
-    ids=["architecture", "optimizer", "too-small", "2d", "list", "dropout", "channel-last"],
+    ids=["architecture", "optimizer", "too-small", "2d", "list", "dropout", "channel-last",
+         "complex"],
 )
 def test_bad_inputs(data, params, X, match, error):
     X_ok, y = data

@@ -71,7 +71,8 @@ def test_likelihood_beats_untrained_and_single_component():
     X_train, X_test = _run_and_pause(30, 60, seed=0), _run_and_pause(15, 60, seed=1)
     params = dict(FAST, n_components=4, max_epochs=15, random_state=0)
     trained = MDNTrajectoryGenerator(**params).fit(X_train)
-    untrained = MDNTrajectoryGenerator(**{**params, "max_epochs": 0}).fit(X_train)
+    # one epoch at a negligible rate: the weights stay at their initialisation
+    untrained = MDNTrajectoryGenerator(**{**params, "max_epochs": 1, "lr": 1e-9}).fit(X_train)
     single = MDNTrajectoryGenerator(**{**params, "n_components": 1}).fit(X_train)
     assert trained.score(X_test) > untrained.score(X_test) + 0.5
     assert trained.score(X_test) > single.score(X_test) + 0.2
@@ -305,18 +306,18 @@ def test_new_dimensions_at_score_time(conditional):
 @pytest.mark.parametrize(
     "params, X, match",
     [
-        (dict(covariance="full"), None, "covariance='full' is not supported"),
-        (dict(scaling="log"), None, "scaling='log' is not supported"),
-        (dict(n_components=0), None, "n_components must be a positive integer"),
-        (dict(window_length=1.5), None, "window_length must be a positive integer"),
-        (dict(lr=-1.0), None, "lr must be a positive number"),
+        (dict(covariance="full"), None, "'covariance' parameter"),
+        (dict(scaling="log"), None, "'scaling' parameter"),
+        (dict(n_components=0), None, "'n_components' parameter"),
+        (dict(window_length=1.5), None, "'window_length' parameter"),
+        (dict(lr=-1.0), None, "'lr' parameter"),
         (dict(device="cuda:99"), None, "CUDA|cuda"),
         (dict(), [np.zeros((2, 3))] * 3, "at least 3 are needed"),
         (dict(), [np.zeros((5, 1))] * 3, "symmetry=None"),
-        (dict(symmetry="xyz"), None, "symmetry='xyz' is not supported"),
+        (dict(symmetry="xyz"), None, "'symmetry' parameter"),
         (dict(ema_decays=(0.5, 1.0)), None, "ema_decays must be"),
-        (dict(running_mean="yes"), None, "running_mean must be True or False"),
-        (dict(position_offset=1), None, "position_offset must be True or False"),
+        (dict(running_mean="yes"), None, "'running_mean' parameter"),
+        (dict(position_offset=1), None, "'position_offset' parameter"),
         (dict(), [np.full((5, 2), np.nan)] * 3, "NaN"),
         (dict(), [], "empty"),
     ],

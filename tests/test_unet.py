@@ -175,11 +175,11 @@ def test_amp_train_step_code_path_runs():
     CUDA autocast disable themselves; on a GPU the CUDA tests cover it for real."""
     import warnings
 
-    from sklearn_cells.image._unet import _SegmentationNet
+    from sklearn_cells.base import MixedPrecisionNet
 
-    net = _SegmentationNet(UNet, SegmentationLoss, module__in_channels=1, module__depth=1,
-                           module__base_channels=2, module__kernel_size=3, max_epochs=2,
-                           batch_size=2, train_split=None, use_amp=True, lr=0.05)
+    net = MixedPrecisionNet(UNet, SegmentationLoss, module__in_channels=1, module__depth=1,
+                            module__base_channels=2, module__kernel_size=3, max_epochs=2,
+                            batch_size=2, train_split=None, use_amp=True, lr=0.05)
     X = torch.randn(4, 1, 8, 8)
     y = (X[:, 0] > 0).long()
     with warnings.catch_warnings():
@@ -259,8 +259,8 @@ def test_channel_count_must_match_fit(fitted):
 
 
 @pytest.mark.parametrize("param,value,match", [
-    ("loss", "focal", "loss="), ("optimizer", "rmsprop", "optimizer="),
-    ("kernel_size", 4, "odd"), ("norm", "layer", "norm="), ("depth", -1, "depth"),
+    ("loss", "focal", "'loss' parameter"), ("optimizer", "rmsprop", "'optimizer' parameter"),
+    ("kernel_size", 4, "odd"), ("norm", "layer", "'norm' parameter"), ("depth", -1, "depth"),
     ("tile_overlap", 64, "tile_overlap"),
 ])
 def test_bad_hyperparameters(param, value, match):

@@ -2,6 +2,7 @@
 
 from ._anomalous import make_anomalous_diffusion
 from ._ctc import load_ctc_sequence
+from ._image_folder import load_image_folder, load_tiff_stack
 from ._liposomes import LIPOSOME_CLASSES, make_liposomes
 from ._particles import extract_particles, load_particles, read_image
 from ._timelapse import make_timelapse
@@ -14,7 +15,9 @@ __all__ = [
     "LIPOSOME_CLASSES",
     "extract_particles",
     "load_ctc_sequence",
+    "load_image_folder",
     "load_particles",
+    "load_tiff_stack",
     "load_trackmate_xml",
     "load_tracks_csv",
     "make_anomalous_diffusion",

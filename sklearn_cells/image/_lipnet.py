@@ -12,20 +12,23 @@ under-sampling of the majority class. Over-sampling is a pipeline step
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.model_selection import train_test_split
-from sklearn.preprocessing import LabelEncoder
+from sklearn.base import ClassifierMixin
 from sklearn.utils import check_consistent_length, column_or_1d
 from sklearn.utils.class_weight import compute_class_weight
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
+from skorch.dataset import Dataset
 from torch import nn
 
-from ..base import TorchEstimatorMixin, check_device, make_callbacks, torch_seed_context
+from ..base import (
+    FitData,
+    StrOptions,
+    TorchEstimator,
+    encode_class_labels,
+    positive_int,
+    real_in,
+)
 from ..nn.lipnet import LIPNET_ARCHITECTURES, LipNet
 from ._augment import make_augmentation
 
@@ -98,6 +101,10 @@ def _check_images(X, *, input_shape=None) -> np.ndarray:
     X = np.asarray(X)
     if X.dtype == object or not (np.issubdtype(X.dtype, np.number) or X.dtype == bool):
         raise ValueError(f"X must hold numbers; got dtype {X.dtype}.")
+    if np.iscomplexobj(X):
+        raise ValueError(
+            "X holds complex numbers; pass real images, e.g. np.abs(X) for magnitudes."
+        )
     if X.ndim == 3:
         X = X[:, None]
     elif X.ndim == 4 and X.shape[-1] in (1, 3) and X.shape[1] not in (1, 3):
@@ -123,7 +130,7 @@ def _check_images(X, *, input_shape=None) -> np.ndarray:
     return X
 
 
-class LipNetClassifier(TorchEstimatorMixin, ClassifierMixin, BaseEstimator):
+class LipNetClassifier(ClassifierMixin, TorchEstimator):
     """LipNet CNN classifier for particle images (seed 003), trained with skorch.
 
     Parameters
@@ -181,6 +188,14 @@ class LipNetClassifier(TorchEstimatorMixin, ClassifierMixin, BaseEstimator):
         by an over-sampler before this step may appear on both sides.
     validation_fraction : float, default=0.1
     n_iter_no_change : int, default=5
+    mixed_precision : bool, default=False
+        Train with float16 autocast and gradient scaling when ``device`` is
+        CUDA; ignored on CPU, so the same estimator runs on either.
+    warm_start : bool, default=False
+        When True, ``fit`` continues training the existing network.
+    callbacks : list of skorch callbacks or None, default=None
+        Added after the built-in ones (early stopping, progress bar); each
+        fit uses fresh copies.
     device : str, default="cpu"
         Torch device for training and prediction ("cuda" where available).
     random_state : int, RandomState instance or None, default=None
@@ -193,7 +208,7 @@ class LipNetClassifier(TorchEstimatorMixin, ClassifierMixin, BaseEstimator):
     ----------
     classes_ : ndarray of shape (n_classes,)
         Class labels (any type, strings included).
-    net_ : skorch.NeuralNetClassifier
+    net_ : skorch.NeuralNet
         The trained skorch net (history in ``net_.history``).
     module_ : torch.nn.Module
         The trained LipNet (without standardisation and augmentation).
@@ -243,6 +258,9 @@ class LipNetClassifier(TorchEstimatorMixin, ClassifierMixin, BaseEstimator):
         early_stopping: bool = False,
         validation_fraction: float = 0.1,
         n_iter_no_change: int = 5,
+        mixed_precision: bool = False,
+        warm_start: bool = False,
+        callbacks: list | None = None,
         device: str = "cpu",
         random_state=None,
         verbose: int = 0,
@@ -271,34 +289,34 @@ class LipNetClassifier(TorchEstimatorMixin, ClassifierMixin, BaseEstimator):
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
+        self.mixed_precision = mixed_precision
+        self.warm_start = warm_start
+        self.callbacks = callbacks
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
 
-    # ------------------------------------------------------------------ checks
-    def _check_params(self) -> None:
-        if self.architecture not in LIPNET_ARCHITECTURES:
-            raise ValueError(
-                f"Unknown architecture {self.architecture!r}; choose one of "
-                f"{sorted(LIPNET_ARCHITECTURES)}."
-            )
-        if self.optimizer not in ("adam", "sgd"):
-            raise ValueError(f"optimizer must be 'adam' or 'sgd'; got {self.optimizer!r}.")
-        for name in ("n_filters", "n_hidden", "batch_size", "max_epochs", "n_iter_no_change"):
-            value = getattr(self, name)
-            if not isinstance(value, numbers.Integral) or value < 1:
-                raise ValueError(f"{name} must be a positive integer; got {value!r}.")
-        for name, low, high in (
-            ("dropout", 0.0, 1.0),
-            ("label_smoothing", 0.0, 1.0),
-            ("undersample_majority", 0.0, 1.0),
-            ("validation_fraction", 0.0, 1.0),
-        ):
-            value = getattr(self, name)
-            if not (isinstance(value, numbers.Real) and low <= value < high):
-                raise ValueError(f"{name} must be in [{low}, {high}); got {value!r}.")
-        if not (isinstance(self.lr, numbers.Real) and self.lr > 0):
-            raise ValueError(f"lr must be a positive number; got {self.lr!r}.")
+    _parameter_constraints: dict = {
+        **TorchEstimator._parameter_constraints,
+        "architecture": [StrOptions(set(LIPNET_ARCHITECTURES))],
+        "n_filters": [positive_int()],
+        "n_hidden": [positive_int()],
+        "dropout": [real_in(0, 1, closed="left")],
+        "label_smoothing": [real_in(0, 1, closed="left")],
+        "optimizer": [StrOptions({"adam", "sgd"})],
+        "momentum": [real_in(0, 1, closed="left")],
+        "weight_decay": [real_in(0, None, closed="left")],
+        "augment": ["boolean"],
+        "rotation": [real_in(0, None, closed="left")],
+        "shift": [real_in(0, 1, closed="left")],
+        "shear": [real_in(0, None, closed="left")],
+        "zoom": [tuple, list, None],
+        "hflip": ["boolean"],
+        "vflip": ["boolean"],
+        "augment_padding": [StrOptions({"zeros", "border", "reflection"})],
+        "class_weight": [StrOptions({"balanced"}), dict, None],
+        "undersample_majority": [real_in(0, 1, closed="left")],
+    }
 
     def _make_augmentation(self):
         if not self.augment:
@@ -314,7 +332,7 @@ class LipNetClassifier(TorchEstimatorMixin, ClassifierMixin, BaseEstimator):
         )
 
     # --------------------------------------------------------------------- fit
-    def fit(self, X, y):
+    def fit(self, X, y) -> LipNetClassifier:
         """Train the network.
 
         Parameters
@@ -328,106 +346,98 @@ class LipNetClassifier(TorchEstimatorMixin, ClassifierMixin, BaseEstimator):
         -------
         self : LipNetClassifier
         """
-        from skorch import NeuralNetClassifier
-        from skorch.dataset import Dataset
-        from skorch.helper import predefined_split
+        return self._fit(X, y)
 
-        self._check_params()
-        X = _check_images(X)
-        y = np.asarray(y)
+    def partial_fit(self, X, y, classes=None) -> LipNetClassifier:
+        """Train one more epoch on ``X``, ``y`` (the first call initialises).
+
+        ``classes`` lists every label when the first call's ``y`` lacks some;
+        early stopping does not apply to a first ``partial_fit``.
+        """
+        return self._fit(X, y, incremental=True, classes=classes)
+
+    def _prepare_fit(self, X, y, *, reset, classes=None) -> FitData:
+        X = _check_images(X, input_shape=None if reset else self.input_shape_)
+        y = column_or_1d(np.asarray(y))
         check_consistent_length(X, y)
-        check_classification_targets(y)
-        y = column_or_1d(y)
-        encoder = LabelEncoder().fit(y)
-        classes = encoder.classes_
+        classes, y_enc = encode_class_labels(
+            y, fitted_classes=None if reset else self.classes_, classes=classes
+        )
         if len(classes) < 2:
             raise ValueError(
                 f"LipNetClassifier needs samples of at least 2 classes; got only {classes.tolist()}."
             )
-        y_enc = encoder.transform(y).astype(np.int64)
-        device = check_device(self.device)
-        augmentation = self._make_augmentation()
         arch_min = 2 ** len(LIPNET_ARCHITECTURES[self.architecture])
         if min(X.shape[2:]) < arch_min:
             raise ValueError(
                 f"{self.architecture} needs images of at least {arch_min}x{arch_min}; got "
                 f"{X.shape[2]}x{X.shape[3]}. Use ParticleMasker(output_size=28) (32 for lipnet6)."
             )
+        fitted = {
+            "classes_": classes,
+            "input_shape_": tuple(X.shape[1:]),
+            "n_features_in_": int(X.shape[1]),  # channels, as for the other image estimators
+        }
+        if not reset:
+            fitted["input_mean_"], fitted["input_std_"] = self.input_mean_, self.input_std_
+        return FitData(len(X), fitted, stratify=y_enc,
+                       arrays={"X": torch.from_numpy(X), "y": torch.from_numpy(y_enc)})
 
+    def _make_datasets(self, data, train_idx, valid_idx):
+        X, y = data.arrays["X"], data.arrays["y"]
+        if valid_idx is None:
+            return Dataset(X, y), None
+        train_idx, valid_idx = torch.from_numpy(train_idx), torch.from_numpy(valid_idx)
+        return Dataset(X[train_idx], y[train_idx]), Dataset(X[valid_idx], y[valid_idx])
+
+    def _net_params(self, data, train_idx, *, early_stopping, incremental):
+        X_train, y_train = data.arrays["X"][train_idx], data.arrays["y"][train_idx].numpy()
+        classes = data.fitted["classes_"]
+        pixels = X_train.numpy()
+        mean, std = float(pixels.mean()), float(pixels.std())
+        data.fitted["input_mean_"], data.fitted["input_std_"] = mean, std
         weight = None
         if self.class_weight is not None:
-            weight = compute_class_weight(self.class_weight, classes=classes, y=y)
+            weight = compute_class_weight(
+                self.class_weight, classes=classes, y=classes[data.arrays["y"].numpy()]
+            )
             weight = torch.as_tensor(weight, dtype=torch.float32)
+        module = _LipNetModule(
+            LipNet(
+                self.architecture,
+                len(classes),
+                in_channels=X_train.shape[1],
+                input_size=tuple(X_train.shape[2:]),
+                n_filters=self.n_filters,
+                n_hidden=self.n_hidden,
+                dropout=self.dropout,
+            ),
+            self._make_augmentation(),
+            mean,
+            std if std > 0 else 1.0,
+        )
+        params = dict(
+            module=module,
+            criterion=nn.CrossEntropyLoss,
+            criterion__weight=weight,
+            criterion__label_smoothing=float(self.label_smoothing),
+            optimizer=torch.optim.Adam,
+            optimizer__weight_decay=self.weight_decay,
+            iterator_train__shuffle=True,
+            iterator_valid__batch_size=max(256, self.batch_size),
+        )
+        if self.undersample_majority > 0:
+            params["iterator_train__shuffle"] = False
+            params["iterator_train__sampler"] = _EpochUndersampler(
+                y_train, self.undersample_majority
+            )
+        if self.optimizer == "sgd":
+            params.update(optimizer=torch.optim.SGD, optimizer__momentum=self.momentum)
+        return params
 
-        with torch_seed_context(self.random_state, device) as seed:
-            train_split = None
-            X_train, y_train = X, y_enc
-            if self.early_stopping:
-                counts = np.bincount(y_enc)
-                X_train, X_valid, y_train, y_valid = train_test_split(
-                    X, y_enc, test_size=self.validation_fraction, random_state=seed,
-                    stratify=y_enc if counts.min() >= 2 else None,
-                )
-                train_split = predefined_split(
-                    Dataset(torch.from_numpy(X_valid), torch.from_numpy(y_valid))
-                )
-            mean, std = float(X_train.mean()), float(X_train.std())
-            module = _LipNetModule(
-                LipNet(
-                    self.architecture,
-                    len(classes),
-                    in_channels=X.shape[1],
-                    input_size=X.shape[2:],
-                    n_filters=self.n_filters,
-                    n_hidden=self.n_hidden,
-                    dropout=self.dropout,
-                ),
-                augmentation,
-                mean,
-                std if std > 0 else 1.0,
-            )
-            iterator = {"iterator_train__shuffle": True}
-            if self.undersample_majority > 0:
-                iterator = {
-                    "iterator_train__shuffle": False,
-                    "iterator_train__sampler": _EpochUndersampler(y_train, self.undersample_majority),
-                }
-            optimizer = (
-                {"optimizer": torch.optim.Adam}
-                if self.optimizer == "adam"
-                else {"optimizer": torch.optim.SGD, "optimizer__momentum": self.momentum}
-            )
-            net = NeuralNetClassifier(
-                module,
-                criterion=nn.CrossEntropyLoss,
-                criterion__weight=weight,
-                criterion__label_smoothing=float(self.label_smoothing),
-                lr=self.lr,
-                optimizer__weight_decay=self.weight_decay,
-                max_epochs=self.max_epochs,
-                batch_size=self.batch_size,
-                iterator_valid__batch_size=max(256, self.batch_size),
-                train_split=train_split,
-                classes=np.arange(len(classes)),
-                callbacks=make_callbacks(
-                    self.verbose,
-                    early_stopping=self.early_stopping,
-                    n_iter_no_change=self.n_iter_no_change,
-                ),
-                device=device,
-                verbose=self.verbose,
-                **iterator,
-                **optimizer,
-            )
-            # tensors: the data loader then stacks tensor slices, no numpy conversion per sample
-            net.fit(torch.from_numpy(X_train), torch.from_numpy(y_train))
-
-        self.net_ = net
-        self.module_ = net.module_.net
-        self.classes_ = classes
-        self.input_shape_ = tuple(X.shape[1:])
-        self.n_features_in_ = int(X.shape[1])  # channels, as for the other image estimators
-        self.input_mean_, self.input_std_ = mean, std
+    def _fit(self, X, y=None, **kwargs):
+        super()._fit(X, y, **kwargs)
+        self.module_ = self.net_.module_.net
         return self
 
     # ----------------------------------------------------------------- predict
@@ -443,10 +453,14 @@ class LipNetClassifier(TorchEstimatorMixin, ClassifierMixin, BaseEstimator):
         proba : ndarray of shape (n_samples, n_classes), columns in ``classes_`` order
         """
         check_is_fitted(self, "net_")
-        X = _check_images(X, input_shape=self.input_shape_)
-        with torch.inference_mode():
-            proba = self.net_.predict_proba(X)
-        return np.asarray(proba, dtype=np.float64)
+        X = torch.from_numpy(_check_images(X, input_shape=self.input_shape_))
+        batch = max(256, self.batch_size)
+        with self._evaluation() as module:
+            proba = [
+                torch.softmax(module(X[i : i + batch].to(self.net_.device)), dim=1).cpu()
+                for i in range(0, len(X), batch)
+            ]
+        return torch.cat(proba).numpy().astype(np.float64)
 
     def predict(self, X) -> np.ndarray:
         """Most probable class of each image.

@@ -7,6 +7,12 @@ from ._classification import (
     mean_per_class_scores,
     per_class_scores,
 )
+from ._instances import (
+    instance_scorers,
+    make_instance_scorer,
+    match_instances,
+    seg_score,
+)
 from ._segmentation import (
     dice_score,
     error_rate,
@@ -24,6 +30,10 @@ __all__ = [
     "mean_confusion_matrix",
     "mean_per_class_scores",
     "per_class_scores",
+    "instance_scorers",
+    "make_instance_scorer",
+    "match_instances",
+    "seg_score",
     "dice_score",
     "error_rate",
     "false_white_rate",

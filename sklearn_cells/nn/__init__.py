@@ -1,3 +1,5 @@
 """nn."""
 
-__all__: list[str] = []
+from .unet import unet_receptive_field
+
+__all__: list[str] = ["unet_receptive_field"]

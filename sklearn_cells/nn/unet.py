@@ -15,7 +15,7 @@ The network follows the seed's fully convolutional design: ``depth`` max-pooling
 convolutions (2x2, stride 2) on the way up, concatenated with the matching skip connection,
 and a final 1x1 convolution that gives one logit per class and pixel. The input height and
 width must be multiples of ``2 ** depth``; :class:`sklearn_cells.image.UNetSegmenter` pads
-frames for you.
+frames for you. :func:`unet_receptive_field` gives how far an output pixel sees.
 """
 
 from __future__ import annotations
@@ -26,12 +26,64 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-__all__ = ["UNet", "SegmentationLoss", "IGNORE_INDEX"]
+__all__ = ["UNet", "SegmentationLoss", "IGNORE_INDEX", "unet_receptive_field"]
 
 #: Target value of pixels that do not count in the loss (padding added around a frame).
 IGNORE_INDEX = -1
 
 _LOSSES = ("ce", "weighted_ce", "balanced", "dice", "ce+dice")
+
+
+def unet_receptive_field(depth: int = 5, kernel_size: int = 5, n_convs: int = 1) -> int:
+    """Receptive-field radius of :class:`UNet`, in input pixels.
+
+    The output at pixel ``p`` depends only on input pixels within ``radius`` of ``p`` along
+    each axis (a square of side ``2 * radius + 1``), whatever the weights; an input pixel
+    further away cannot change it. Defaults are those of :class:`UNet`.
+
+    Derivation, with ``r = kernel_size // 2``: a convolution at level ``l``, where one
+    feature stands for ``2**l`` pixels, reaches ``r * 2**l`` pixels further. There are
+    ``n_convs`` convolutions at each level on the way down (levels ``0 .. depth``) and on
+    the way up (levels ``depth - 1 .. 0``), so the convolutions reach
+    ``n_convs * r * (2**(depth + 1) - 1 + 2**depth - 1)``. Pooling and the 2x2 transposed
+    convolutions make all pixels of an aligned ``2**(l + 1)`` block share one level
+    ``l + 1`` feature, which sees up to ``2**l`` pixels further on one side for a pixel at
+    the block's edge; summed over the levels, ``2**depth - 1``. In total::
+
+        radius = n_convs * r * (3 * 2**depth - 2) + 2**depth - 1
+
+    The bound is tight: for some pixel positions modulo ``2**depth`` it is reached. The
+    effective field of a trained network is much smaller, but only this bound makes tiled
+    inference equal whole-frame inference (:class:`sklearn_cells.image.UNetSegmenter` uses
+    it for its default ``tile_overlap``).
+
+    Parameters
+    ----------
+    depth : int, default=5
+        Number of 2x2 poolings.
+    kernel_size : int, default=5
+        Odd convolution size.
+    n_convs : int, default=1
+        Convolutions per level and direction.
+
+    Returns
+    -------
+    radius : int
+
+    Examples
+    --------
+    >>> unet_receptive_field(depth=5, kernel_size=5, n_convs=1)  # the seed's network
+    219
+    >>> unet_receptive_field(depth=2, kernel_size=3, n_convs=1)
+    13
+    """
+    if depth < 0:
+        raise ValueError(f"depth={depth} must be >= 0.")
+    if kernel_size < 1 or kernel_size % 2 == 0:
+        raise ValueError(f"kernel_size={kernel_size} must be a positive odd integer.")
+    if n_convs < 1:
+        raise ValueError(f"n_convs={n_convs} must be >= 1.")
+    return n_convs * (kernel_size // 2) * (3 * 2**depth - 2) + 2**depth - 1
 
 
 def _norm_layer(norm: str | None, channels: int) -> nn.Module:
@@ -113,7 +165,7 @@ class UNet(nn.Module):
         if kernel_size < 1 or kernel_size % 2 == 0:
             raise ValueError(f"kernel_size={kernel_size} must be a positive odd integer.")
         _norm_layer(norm, 1)  # validate early
-        self.depth = depth
+        self.depth, self.kernel_size, self.n_convs = depth, kernel_size, n_convs
         widths = [base_channels * 2**level for level in range(depth + 1)]
         self.down = nn.ModuleList()
         c_in = in_channels
@@ -141,6 +193,11 @@ class UNet(nn.Module):
     def size_multiple(self) -> int:
         """Height and width of inputs must be multiples of this (``2 ** depth``)."""
         return 2**self.depth
+
+    @property
+    def receptive_field(self) -> int:
+        """Receptive-field radius in input pixels, see :func:`unet_receptive_field`."""
+        return unet_receptive_field(self.depth, self.kernel_size, self.n_convs)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         m = self.size_multiple

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from skorch import NeuralNet
 from skorch.callbacks import LRScheduler
-from skorch.helper import predefined_split
-from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.model_selection import train_test_split
+from sklearn.base import ClassifierMixin
 from sklearn.utils.class_weight import compute_class_weight
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 from torch.optim.lr_scheduler import ReduceLROnPlateau
 from torch.utils.data import DataLoader, Subset
 
-from ..base import TorchEstimatorMixin, check_device, make_callbacks, torch_seed_context
+from ..base import (
+    FitData,
+    StrOptions,
+    TorchEstimator,
+    encode_class_labels,
+    int_at_least,
+    positive_int,
+    real_in,
+)
 from ..nn.lstm import ARCHITECTURES, LSTMSequenceClassifier
 from ._sequence_data import SequenceDataset, TrainingCollate, bucketed_loader, collate_sequences
 from ._validation import check_trajectories, check_trajectory_labels
@@ -25,7 +29,7 @@ __all__ = ["LSTMTrajectoryClassifier"]
 _OPTIMIZERS = {"rmsprop": torch.optim.RMSprop, "adam": torch.optim.Adam, "sgd": torch.optim.SGD}
 
 
-class LSTMTrajectoryClassifier(TorchEstimatorMixin, ClassifierMixin, BaseEstimator):
+class LSTMTrajectoryClassifier(ClassifierMixin, TorchEstimator):
     """Classify trajectories with a recurrent network (LSTM, GRU or CNN + LSTM).
 
     The model of seed 000 (section 4) and the designs of the AnDi 2020
@@ -99,8 +103,15 @@ class LSTMTrajectoryClassifier(TorchEstimatorMixin, ClassifierMixin, BaseEstimat
         ``n_iter_no_change`` epochs, keeping the best weights.
     validation_fraction : float, default=0.1
     n_iter_no_change : int, default=10
+    mixed_precision : bool, default=False
+        Train with float16 autocast and gradient scaling when ``device`` is
+        CUDA; ignored on CPU, so the same estimator runs on either.
     warm_start : bool, default=False
         When True, ``fit`` continues training the existing network.
+    callbacks : list of skorch callbacks or None, default=None
+        Added after the built-in ones (early stopping, learning-rate schedule,
+        progress bar), e.g. ``skorch.callbacks.Checkpoint``. Each fit uses
+        fresh copies, so the estimator stays clone- and search-safe.
     device : str, default="cpu"
         Torch device for training and prediction; "cuda" without CUDA is an error.
     random_state : int, RandomState or None, default=None
@@ -150,7 +161,9 @@ class LSTMTrajectoryClassifier(TorchEstimatorMixin, ClassifierMixin, BaseEstimat
         early_stopping: bool = True,
         validation_fraction: float = 0.1,
         n_iter_no_change: int = 10,
+        mixed_precision: bool = False,
         warm_start: bool = False,
+        callbacks: list | None = None,
         device: str = "cpu",
         random_state=None,
         verbose: int = 0,
@@ -172,10 +185,27 @@ class LSTMTrajectoryClassifier(TorchEstimatorMixin, ClassifierMixin, BaseEstimat
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
+        self.mixed_precision = mixed_precision
         self.warm_start = warm_start
+        self.callbacks = callbacks
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+
+    _parameter_constraints: dict = {
+        **TorchEstimator._parameter_constraints,
+        "architecture": [StrOptions(set(ARCHITECTURES))],
+        "bidirectional": ["boolean"],
+        "hidden_size": [positive_int()],
+        "n_layers": [positive_int()],
+        "dropout": [real_in(0, 1, closed="left")],
+        "pooling": [StrOptions({"mean", "last"})],
+        "optimizer": [StrOptions(set(_OPTIMIZERS)), type],
+        "lr_schedule": [StrOptions({"plateau"}), None],
+        "max_train_length": [int_at_least(2), None],
+        "augment": ["boolean"],
+        "class_weight": [StrOptions({"balanced"}), dict, None],
+    }
 
     # -- fitting ---------------------------------------------------------------
 
@@ -186,8 +216,7 @@ class LSTMTrajectoryClassifier(TorchEstimatorMixin, ClassifierMixin, BaseEstimat
         -------
         self : LSTMTrajectoryClassifier
         """
-        continuing = self.warm_start and hasattr(self, "net_")
-        return self._fit(X, y, classes=None, epochs=self.max_epochs, continuing=continuing)
+        return self._fit(X, y)
 
     def partial_fit(self, X, y, classes=None) -> LSTMTrajectoryClassifier:
         """Train for one more epoch on ``X``, ``y`` (the first call initialises).
@@ -201,106 +230,35 @@ class LSTMTrajectoryClassifier(TorchEstimatorMixin, ClassifierMixin, BaseEstimat
         Notes
         -----
         As in scikit-learn's ``MLPClassifier``, ``early_stopping`` and
-        ``lr_schedule`` do not apply to ``partial_fit``: every call trains one
-        epoch on all of the data it is given.
+        ``lr_schedule`` do not apply to a first ``partial_fit``: every call
+        trains one epoch on all of the data it is given.
         """
-        return self._fit(X, y, classes=classes, epochs=1, continuing=hasattr(self, "net_"),
-                         incremental=True)
+        return self._fit(X, y, incremental=True, classes=classes)
 
-    def _fit(self, X, y, *, classes, epochs, continuing, incremental=False):
-        device = check_device(self.device)
-        self._check_params()
+    def _prepare_fit(self, X, y, *, reset, classes=None) -> FitData:
         trajectories = check_trajectories(
-            X, min_length=1, n_dims=self.n_features_in_ if continuing else None
+            X, min_length=1, n_dims=None if reset else self.n_features_in_
         )
         y = check_trajectory_labels(y, len(trajectories))
-        check_classification_targets(y)
-        if continuing:
-            all_classes = self.classes_
-            unknown = np.setdiff1d(np.unique(y), all_classes)
-            if unknown.size:
-                raise ValueError(
-                    f"y contains labels {unknown.tolist()} not seen in the first fit "
-                    f"(classes_ = {all_classes.tolist()}). Refit from scratch with "
-                    "warm_start=False, or pass every class to the first partial_fit."
-                )
-        else:
-            all_classes = np.unique(y if classes is None else np.asarray(classes))
-            unknown = np.setdiff1d(np.unique(y), all_classes)
-            if unknown.size:
-                raise ValueError(
-                    f"y contains labels {unknown.tolist()} missing from classes="
-                    f"{all_classes.tolist()}; include every label in classes."
-                )
-        y_encoded = np.searchsorted(all_classes, y)
-        dataset = SequenceDataset(trajectories, y_encoded)
+        all_classes, y_encoded = encode_class_labels(
+            y, fitted_classes=None if reset else self.classes_, classes=classes
+        )
+        return FitData(
+            len(trajectories),
+            {"classes_": all_classes, "n_features_in_": trajectories[0].shape[1]},
+            stratify=y_encoded,
+            arrays={"dataset": SequenceDataset(trajectories, y_encoded), "y": y_encoded},
+        )
 
-        with torch_seed_context(self.random_state, device) as seed:
-            if continuing:
-                net = self.net_
-                # A fixed random_state must not replay the same shuffles, crops and
-                # rotations in every continued fit.
-                torch.manual_seed(seed + len(net.history))
-                net.set_params(device=device, verbose=self.verbose)
-                train_data = dataset
-                if net.train_split is not None:  # hold out a part of the new data
-                    idx_train, idx_valid = self._validation_split(y_encoded, seed)
-                    train_data = _IndexedSubset(dataset, idx_train)
-                    net.set_params(train_split=predefined_split(_IndexedSubset(dataset, idx_valid)))
-            else:
-                net, train_data = self._build_net(dataset, y_encoded, all_classes, device, seed,
-                                                  incremental=incremental)
-                net.initialize()
-            net.partial_fit(train_data, None, epochs=epochs)
-
-        self.net_ = net
-        self.classes_ = all_classes
-        self.n_features_in_ = trajectories[0].shape[1]
-        return self
-
-    def _check_params(self):
-        for name in ("hidden_size", "n_layers", "max_epochs", "batch_size", "n_iter_no_change"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"{name} must be a positive integer; got {value!r}.")
-        if self.max_train_length is not None and (
-            isinstance(self.max_train_length, bool)
-            or not isinstance(self.max_train_length, (int, np.integer)) or self.max_train_length < 2
-        ):
-            raise ValueError(
-                f"max_train_length must be an integer >= 2 or None; got {self.max_train_length!r}."
-            )
-        if not 0 <= self.dropout < 1:
-            raise ValueError(f"dropout must be in [0, 1); got {self.dropout!r}.")
-        if not 0 < self.validation_fraction < 1:
-            raise ValueError(
-                f"validation_fraction must be in (0, 1); got {self.validation_fraction!r}."
-            )
-        if self.pooling not in ("mean", "last"):
-            raise ValueError(f"pooling must be 'mean' or 'last'; got {self.pooling!r}.")
-        if self.architecture not in ARCHITECTURES:
-            raise ValueError(
-                f"architecture={self.architecture!r} is not one of {list(ARCHITECTURES)}."
-            )
-        if self.lr_schedule not in ("plateau", None):
-            raise ValueError(f"lr_schedule must be 'plateau' or None; got {self.lr_schedule!r}.")
-        for name in ("bidirectional", "augment", "early_stopping"):
-            if not isinstance(getattr(self, name), (bool, np.bool_)):
-                raise ValueError(f"{name} must be True or False; got {getattr(self, name)!r}.")
-        if isinstance(self.optimizer, str) and self.optimizer not in _OPTIMIZERS:
-            raise ValueError(
-                f"optimizer={self.optimizer!r} is not one of {sorted(_OPTIMIZERS)}; "
-                "pass one of those or a torch.optim.Optimizer class."
-            )
+    def _make_datasets(self, data, train_idx, valid_idx):
+        dataset = data.arrays["dataset"]
+        if valid_idx is None:
+            return dataset, None
+        return _IndexedSubset(dataset, train_idx), _IndexedSubset(dataset, valid_idx)
 
     def _class_weights(self, y_encoded, classes):
         if self.class_weight is None:
             return None
-        if isinstance(self.class_weight, str) and self.class_weight != "balanced":
-            raise ValueError(
-                f"class_weight={self.class_weight!r} is not supported; use 'balanced', "
-                "a dict {label: weight} or None."
-            )
         present = np.unique(y_encoded)
         weights = np.ones(len(classes))
         if isinstance(self.class_weight, dict):
@@ -312,48 +270,23 @@ class LSTMTrajectoryClassifier(TorchEstimatorMixin, ClassifierMixin, BaseEstimat
             weights[present] = compute_class_weight("balanced", classes=present, y=y_encoded)
         return torch.as_tensor(weights, dtype=torch.float32)
 
-    def _validation_split(self, y_encoded, seed):
-        """Stratified split when every class allows it, else a plain random split."""
-        n = len(y_encoded)
-        n_valid = max(1, int(round(self.validation_fraction * n)))
-        if n - n_valid < 1:
-            raise ValueError(
-                f"early_stopping needs at least 2 trajectories to hold out a validation "
-                f"split; got {n}. Pass more data or early_stopping=False."
-            )
-        counts = np.bincount(y_encoded)
-        n_classes = int((counts > 0).sum())
-        stratify = (y_encoded if counts[counts > 0].min() >= 2
-                    and min(n_valid, n - n_valid) >= n_classes else None)
-        return train_test_split(np.arange(n), test_size=n_valid, stratify=stratify,
-                                random_state=seed)
-
-    def _build_net(self, dataset, y_encoded, classes, device, seed, incremental=False):
-        early_stopping = self.early_stopping and not incremental
-        train_split = None
-        idx_train = np.arange(len(dataset))
-        train_data = dataset
-        if early_stopping:
-            idx_train, idx_valid = self._validation_split(y_encoded, seed)
-            train_data = _IndexedSubset(dataset, idx_train)
-            train_split = predefined_split(_IndexedSubset(dataset, idx_valid))
+    def _net_params(self, data, train_idx, *, early_stopping, incremental):
+        dataset, classes = data.arrays["dataset"], data.fitted["classes_"]
         # Balance the loss over what an epoch really contains: a training track
         # appears ceil(T / max_train_length) times.
-        repeats = np.ones(len(idx_train), dtype=int)
+        repeats = np.ones(len(train_idx), dtype=int)
         if self.max_train_length is not None:
-            repeats = np.maximum(1, np.ceil(dataset.lengths[idx_train] / self.max_train_length))
-        y_seen = np.repeat(y_encoded[idx_train], repeats.astype(int))
-        extra = []
+            repeats = np.maximum(1, np.ceil(dataset.lengths[train_idx] / self.max_train_length))
+        y_seen = np.repeat(data.arrays["y"][train_idx], repeats.astype(int))
+        callbacks = []
         if self.lr_schedule == "plateau" and not incremental:
-            monitor = "valid_loss" if early_stopping else "train_loss"
-            extra.append(("lr_schedule", LRScheduler(
-                ReduceLROnPlateau, monitor=monitor, factor=0.5,
-                patience=max(1, self.n_iter_no_change // 2),
+            callbacks.append(("lr_schedule", LRScheduler(
+                ReduceLROnPlateau, monitor="valid_loss" if early_stopping else "train_loss",
+                factor=0.5, patience=max(1, self.n_iter_no_change // 2),
             )))
-        optimizer = _OPTIMIZERS.get(self.optimizer, self.optimizer)
-        net = NeuralNet(
+        return dict(
             module=LSTMSequenceClassifier,
-            module__n_features=dataset.sequences[0].shape[1],
+            module__n_features=data.fitted["n_features_in_"],
             module__n_classes=len(classes),
             module__hidden_size=self.hidden_size,
             module__n_layers=self.n_layers,
@@ -363,26 +296,14 @@ class LSTMTrajectoryClassifier(TorchEstimatorMixin, ClassifierMixin, BaseEstimat
             module__bidirectional=self.bidirectional,
             criterion=torch.nn.CrossEntropyLoss,
             criterion__weight=self._class_weights(y_seen, classes),
-            optimizer=optimizer,
-            lr=self.lr,
-            max_epochs=self.max_epochs,
-            batch_size=self.batch_size,
+            optimizer=_OPTIMIZERS.get(self.optimizer, self.optimizer),
             iterator_train=bucketed_loader,
             iterator_train__shuffle=True,
             iterator_train__collate_fn=TrainingCollate(self.max_train_length, self.augment),
             iterator_train__max_length=self.max_train_length,
             iterator_valid=bucketed_loader,
-            train_split=train_split,
-            callbacks=make_callbacks(
-                self.verbose,
-                early_stopping=early_stopping,
-                n_iter_no_change=self.n_iter_no_change,
-                extra=extra,
-            ),
-            device=device,
-            verbose=self.verbose,
+            callbacks=callbacks,
         )
-        return net, train_data
 
     # -- prediction ------------------------------------------------------------
 
@@ -396,15 +317,11 @@ class LSTMTrajectoryClassifier(TorchEstimatorMixin, ClassifierMixin, BaseEstimat
         loader = DataLoader(
             dataset, batch_size=max(self.batch_size, 256), collate_fn=collate_sequences
         )
-        module = self.net_.module_
-        was_training = module.training
-        module.eval()
         chunks = []
-        with torch.inference_mode():
+        with self._evaluation() as module:
             for batch, _ in loader:
                 batch = {k: v.to(self.net_.device) for k, v in batch.items()}
                 chunks.append(torch.softmax(module(**batch), dim=1).cpu())
-        module.train(was_training)
         proba = torch.cat(chunks).numpy().astype(np.float64)
         out = np.empty_like(proba)
         out[order] = proba

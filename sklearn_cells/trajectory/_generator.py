@@ -28,15 +28,14 @@ import numbers
 
 import numpy as np
 import torch
-from skorch import NeuralNet
 from skorch.callbacks import GradientNormClipping, LRScheduler
 from skorch.utils import to_tensor
-from sklearn.base import BaseEstimator, DensityMixin
+from sklearn.base import DensityMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 from torch.nn.utils.rnn import pad_sequence
 
-from ..base import TorchEstimatorMixin, check_device, make_callbacks, torch_seed_context
+from ..base import FitData, MixedPrecisionNet, StrOptions, TorchEstimator, positive_int, real_in
 from ..nn.mdn import LSTMMixtureDensityNetwork
 from ._scaler import TrajectoryScaler
 from ._validation import check_trajectories, check_trajectory_labels
@@ -167,19 +166,22 @@ class _SequenceNLL(torch.nn.Module):
         return -log_likelihood.sum() / mask.sum().clamp_min(1).to(log_likelihood.device)
 
 
-class _MDNNet(NeuralNet):
+class _MDNNet(MixedPrecisionNet):
     """skorch net training on the exact sequence log-likelihood of the module
     (profiles summed out), with targets and padding mask inside ``X``."""
 
     def infer(self, x, **fit_params):
         x = to_tensor(x, device=self.device)
-        return self.module_.log_likelihood(x["inputs"], x["targets"], x["mask"], x.get("labels"))
+        with self.autocast():
+            return self.module_.log_likelihood(
+                x["inputs"], x["targets"], x["mask"], x.get("labels")
+            )
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         return self.criterion_(y_pred, X["mask"])
 
 
-class MDNTrajectoryGenerator(TorchEstimatorMixin, DensityMixin, BaseEstimator):
+class MDNTrajectoryGenerator(DensityMixin, TorchEstimator):
     """LSTM mixture density network that learns cell movement and generates trajectories.
 
     Fit it on positions: it turns them into per-step displacements
@@ -259,6 +261,15 @@ class MDNTrajectoryGenerator(TorchEstimatorMixin, DensityMixin, BaseEstimator):
         Windows per batch.
     gradient_clip : float, default=1.0
         Largest gradient norm (clipping keeps training stable on heavy tails).
+    mixed_precision : bool, default=False
+        Train with float16 autocast and gradient scaling when ``device`` is
+        CUDA; ignored on CPU, so the same estimator runs on either.
+    warm_start : bool, default=False
+        When True, ``fit`` continues training the existing network, with the
+        first fit's scaling and classes.
+    callbacks : list of skorch callbacks or None, default=None
+        Added after the built-in ones (gradient clipping, learning-rate decay,
+        progress bar); each fit uses fresh copies.
     device : str, default="cpu"
         Torch device for training, scoring and sampling; "cuda" without CUDA
         is an error.
@@ -322,6 +333,9 @@ class MDNTrajectoryGenerator(TorchEstimatorMixin, DensityMixin, BaseEstimator):
         max_epochs: int = 100,
         batch_size: int = 16,
         gradient_clip: float = 1.0,
+        mixed_precision: bool = False,
+        warm_start: bool = False,
+        callbacks: list | None = None,
         device: str = "cpu",
         random_state=None,
         verbose: int = 0,
@@ -341,38 +355,33 @@ class MDNTrajectoryGenerator(TorchEstimatorMixin, DensityMixin, BaseEstimator):
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.gradient_clip = gradient_clip
+        self.mixed_precision = mixed_precision
+        self.warm_start = warm_start
+        self.callbacks = callbacks
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
 
+    _parameter_constraints: dict = {
+        **TorchEstimator._parameter_constraints,
+        "n_components": [positive_int()],
+        "n_profiles": [positive_int()],
+        "hidden_size": [positive_int()],
+        "n_layers": [positive_int()],
+        "covariance": [StrOptions(set(_COVARIANCES))],
+        "window_length": [positive_int()],
+        "scaling": [StrOptions(set(_SCALINGS))],
+        "symmetry": [StrOptions({"xy+z", "xy"}), None],
+        "ema_decays": [tuple, list, None],
+        "running_mean": ["boolean"],
+        "position_offset": ["boolean"],
+        "gradient_clip": [real_in(0, None)],
+    }
+    _net_class = _MDNNet
+
     # -- fitting ---------------------------------------------------------------
 
     def _check_params(self) -> None:
-        for name in (
-            "n_components", "n_profiles", "hidden_size", "n_layers", "window_length", "batch_size"
-        ):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-                raise ValueError(f"{name} must be a positive integer; got {value!r}.")
-        if (
-            isinstance(self.max_epochs, bool)
-            or not isinstance(self.max_epochs, numbers.Integral)
-            or self.max_epochs < 0
-        ):
-            raise ValueError(f"max_epochs must be a non-negative integer; got {self.max_epochs!r}.")
-        if self.covariance not in _COVARIANCES:
-            raise ValueError(
-                f"covariance={self.covariance!r} is not supported; use 'diagonal' (one "
-                "sigma per component and dimension) or 'isotropic' (one per component)."
-            )
-        if self.symmetry not in _SYMMETRIES:
-            raise ValueError(
-                f"symmetry={self.symmetry!r} is not supported; use 'xy+z', 'xy' or None."
-            )
-        if self.scaling not in _SCALINGS:
-            raise ValueError(
-                f"scaling={self.scaling!r} is not supported; use one of {list(_SCALINGS)}."
-            )
         try:
             decays = tuple(float(d) for d in (self.ema_decays or ()))
         except (TypeError, ValueError):
@@ -382,13 +391,6 @@ class MDNTrajectoryGenerator(TorchEstimatorMixin, DensityMixin, BaseEstimator):
                 f"ema_decays must be a tuple of numbers in (0, 1), or () for none; "
                 f"got {self.ema_decays!r}."
             )
-        for name in ("running_mean", "position_offset"):
-            if not isinstance(getattr(self, name), (bool, np.bool_)):
-                raise ValueError(f"{name} must be True or False; got {getattr(self, name)!r}.")
-        for name in ("lr", "gradient_clip"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
-                raise ValueError(f"{name} must be a positive number; got {value!r}.")
 
     def fit(self, X, y=None) -> MDNTrajectoryGenerator:
         """Learn the distribution of trajectories ``X`` (per class if ``y`` is given).
@@ -406,78 +408,87 @@ class MDNTrajectoryGenerator(TorchEstimatorMixin, DensityMixin, BaseEstimator):
         -------
         self : MDNTrajectoryGenerator
         """
-        device = check_device(self.device)
-        self._check_params()
-        trajectories = check_trajectories(X, min_length=3)
+        return self._fit(X, y)
+
+    def partial_fit(self, X, y=None) -> MDNTrajectoryGenerator:
+        """Train one more epoch on ``X`` (the first call initialises).
+
+        The velocity scaling and the classes are those of the first call, and
+        the cosine learning-rate decay does not apply.
+        """
+        return self._fit(X, y, incremental=True)
+
+    def _prepare_fit(self, X, y, *, reset) -> FitData:
+        trajectories = check_trajectories(
+            X, min_length=3, n_dims=None if reset else self.n_features_in_
+        )
         n_dims = trajectories[0].shape[1]
         if self.symmetry is not None and n_dims < 2:
             raise ValueError(
                 f"symmetry={self.symmetry!r} rotates the x-y plane, but X has 1 "
                 "dimension; set symmetry=None for 1-D trajectories."
             )
-        classes, class_prior, y_encoded = None, None, None
-        if y is not None:
-            y = check_trajectory_labels(y, len(trajectories))
-            classes, y_encoded, counts = np.unique(y, return_inverse=True, return_counts=True)
-            class_prior = counts / counts.sum()
-
-        velocity = VelocityTransformer().fit(trajectories)
-        velocities = velocity.transform(trajectories)
-        scaler = TrajectoryScaler(method=self.scaling)
-        scaler.fit(velocities if self.symmetry is None else _symmetrized(velocities, self.symmetry))
+        if reset:
+            classes, class_prior, y_encoded = None, None, None
+            if y is not None:
+                y = check_trajectory_labels(y, len(trajectories))
+                classes, y_encoded, counts = np.unique(y, return_inverse=True, return_counts=True)
+                class_prior = counts / counts.sum()
+            velocity = VelocityTransformer().fit(trajectories)
+            velocities = velocity.transform(trajectories)
+            scaler = TrajectoryScaler(method=self.scaling)
+            scaler.fit(
+                velocities if self.symmetry is None else _symmetrized(velocities, self.symmetry)
+            )
+        else:  # continue with the first fit's scaling and classes
+            classes, class_prior = self.classes_, self.class_prior_
+            velocity, scaler = self.velocity_, self.scaler_
+            labels = self._encode_labels(y, len(trajectories), required=True)
+            y_encoded = None if labels is None else labels.numpy()
+            velocities = velocity.transform(trajectories)
         scaled = scaler.transform(velocities)
         self._check_scaled(scaled)
+        fitted = {
+            "classes_": classes,
+            "class_prior_": class_prior,
+            "velocity_": velocity,
+            "scaler_": scaler,
+            "n_features_in_": n_dims,
+            "n_steps_": int(np.median([len(t) for t in trajectories])),
+        }
         dataset = _WindowDataset(scaled, y_encoded, self.window_length)
+        return FitData(len(trajectories), fitted, arrays={"dataset": dataset})
 
-        with torch_seed_context(self.random_state, device):
-            net = _MDNNet(
-                module=LSTMMixtureDensityNetwork,
-                module__n_dims=n_dims,
-                module__hidden_size=self.hidden_size,
-                module__n_layers=self.n_layers,
-                module__n_components=self.n_components,
-                module__covariance=self.covariance,
-                module__n_classes=0 if classes is None else len(classes),
-                module__n_profiles=self.n_profiles,
-                module__ema_decays=tuple(self.ema_decays or ()),
-                module__running_mean=self.running_mean,
-                module__position_offset=self.position_offset,
-                criterion=_SequenceNLL,
-                optimizer=torch.optim.Adam,
-                lr=self.lr,
-                max_epochs=self.max_epochs,
-                batch_size=self.batch_size,
-                iterator_train__shuffle=True,
-                iterator_train__collate_fn=_Collate(self.symmetry),
-                train_split=None,
-                callbacks=make_callbacks(
-                    self.verbose,
-                    extra=[
-                        ("gradient_clip", GradientNormClipping(self.gradient_clip)),
-                        # Annealing the rate to 0 settles the weights: sampled
-                        # trajectories then depend less on the last few batches.
-                        ("lr_schedule", LRScheduler(
-                            torch.optim.lr_scheduler.CosineAnnealingLR,
-                            T_max=max(self.max_epochs, 1),
-                        )),
-                    ],
-                ),
-                device=device,
-                verbose=self.verbose,
-            )
-            net.initialize()
-            if self.max_epochs > 0:
-                net.partial_fit(dataset, None)
-            self._check_trained(net)
+    def _make_datasets(self, data, train_idx, valid_idx):
+        return data.arrays["dataset"], None
 
-        self.net_ = net
-        self.classes_ = classes
-        self.class_prior_ = class_prior
-        self.velocity_ = velocity
-        self.scaler_ = scaler
-        self.n_features_in_ = n_dims
-        self.n_steps_ = int(np.median([len(t) for t in trajectories]))
-        return self
+    def _net_params(self, data, train_idx, *, early_stopping, incremental):
+        classes = data.fitted["classes_"]
+        callbacks = [("gradient_clip", GradientNormClipping(self.gradient_clip))]
+        if not incremental:
+            # Annealing the rate to 0 settles the weights: sampled trajectories
+            # then depend less on the last few batches.
+            callbacks.append(("lr_schedule", LRScheduler(
+                torch.optim.lr_scheduler.CosineAnnealingLR, T_max=self.max_epochs,
+            )))
+        return dict(
+            module=LSTMMixtureDensityNetwork,
+            module__n_dims=data.fitted["n_features_in_"],
+            module__hidden_size=self.hidden_size,
+            module__n_layers=self.n_layers,
+            module__n_components=self.n_components,
+            module__covariance=self.covariance,
+            module__n_classes=0 if classes is None else len(classes),
+            module__n_profiles=self.n_profiles,
+            module__ema_decays=tuple(self.ema_decays or ()),
+            module__running_mean=self.running_mean,
+            module__position_offset=self.position_offset,
+            criterion=_SequenceNLL,
+            optimizer=torch.optim.Adam,
+            iterator_train__shuffle=True,
+            iterator_train__collate_fn=_Collate(self.symmetry),
+            callbacks=callbacks,
+        )
 
     @staticmethod
     def _check_scaled(scaled) -> None:
@@ -490,8 +501,7 @@ class MDNTrajectoryGenerator(TorchEstimatorMixin, DensityMixin, BaseEstimator):
                 "example remove or split tracks at tracking errors)."
             )
 
-    @staticmethod
-    def _check_trained(net) -> None:
+    def _check_trained(self, net) -> None:
         losses = [h["train_loss"] for h in net.history if "train_loss" in h]
         if losses and not np.isfinite(losses[-1]):
             raise ValueError(
@@ -500,11 +510,6 @@ class MDNTrajectoryGenerator(TorchEstimatorMixin, DensityMixin, BaseEstimator):
             )
 
     # -- helpers ---------------------------------------------------------------
-
-    def _module(self):
-        module = self.net_.module_
-        module.eval()
-        return module
 
     def _encode_labels(self, y, n: int, *, required: bool, name: str = "y"):
         """Class indices (tensor) for ``n`` trajectories, or None if unconditional."""
@@ -574,7 +579,6 @@ class MDNTrajectoryGenerator(TorchEstimatorMixin, DensityMixin, BaseEstimator):
         trajectories = check_trajectories(X, min_length=3, n_dims=self.n_features_in_)
         n = len(trajectories)
         labels = self._encode_labels(y, n, required=False)
-        module = self._module()
         device = self.net_.device
         if self.classes_ is not None and labels is None:
             candidates = [(torch.full((n,), c), math.log(p)) for c, p in enumerate(self.class_prior_)]
@@ -582,7 +586,7 @@ class MDNTrajectoryGenerator(TorchEstimatorMixin, DensityMixin, BaseEstimator):
             candidates = [(labels, 0.0)]
         totals = np.empty((len(candidates), n))
         counts = np.empty(n)
-        with torch.inference_mode():
+        with self._evaluation() as module:
             for idx, v, lengths in self._scaled_batches(trajectories):
                 v = v.to(device)
                 mask = (torch.arange(v.shape[1] - 1)[None, :] < (lengths - 1)[:, None]).to(device)
@@ -634,10 +638,9 @@ class MDNTrajectoryGenerator(TorchEstimatorMixin, DensityMixin, BaseEstimator):
         check_is_fitted(self, "net_")
         trajectories = check_trajectories(X, min_length=3, n_dims=self.n_features_in_)
         labels = self._encode_labels(y, len(trajectories), required=True)
-        module = self._module()
         device = self.net_.device
         out = [None] * len(trajectories)
-        with torch.inference_mode():
+        with self._evaluation() as module:
             for idx, v, lengths in self._scaled_batches(trajectories):
                 lab = None if labels is None else labels[idx].to(device)
                 mean = module.predictive_mean(v[:, :-1].to(device), lab).double().cpu().numpy()
@@ -694,9 +697,8 @@ class MDNTrajectoryGenerator(TorchEstimatorMixin, DensityMixin, BaseEstimator):
                 f"got {n_steps!r}."
             )
         labels = self._encode_labels(y, n_samples, required=True)
-        module = self._module()
         device = self.net_.device
-        dtype = next(module.parameters()).dtype
+        dtype = next(self.net_.module_.parameters()).dtype
 
         seed, seed_lengths = None, None
         origins = np.zeros((n_samples, self.n_features_in_))
@@ -732,7 +734,7 @@ class MDNTrajectoryGenerator(TorchEstimatorMixin, DensityMixin, BaseEstimator):
             )
             if seed is not None:
                 seed = _apply_symmetry(seed, frame)
-        with torch.inference_mode():
+        with self._evaluation() as module:
             steps = module.sample(
                 n_steps - 1,
                 seed=seed,

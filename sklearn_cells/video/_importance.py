@@ -19,10 +19,12 @@ import numbers
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import TransformerMixin
 from sklearn.utils.validation import check_is_fitted
+from skorch.dataset import Dataset
 
-from ..base import TorchEstimatorMixin, check_device, make_callbacks, torch_seed_context
+from ..base import FitData, StrOptions, TorchEstimator, positive_int, real_in
+from ..nn.attention import NextFrameCriterion, NextFramePredictor
 from ._readout import attention_change, attention_received, normalise_importance, surprise
 from ._validation import check_videos
 
@@ -30,11 +32,6 @@ __all__ = ["AttentionFrameScorer"]
 
 _IMPORTANCE = ("attention", "attention_change", "surprise")
 _VALUES = ("maps", "summaries")
-
-
-def _check_int(name, value, low):
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}; got {value!r}.")
 
 
 def _clips(videos, length):
@@ -52,7 +49,7 @@ def _clips(videos, length):
     return np.stack(clips)
 
 
-class AttentionFrameScorer(TorchEstimatorMixin, TransformerMixin, BaseEstimator):
+class AttentionFrameScorer(TransformerMixin, TorchEstimator):
     """Score video frames with an attention-based next-frame predictor.
 
     ``fit`` trains, without labels, a network that predicts frames ``t + 1 ...
@@ -137,6 +134,14 @@ class AttentionFrameScorer(TorchEstimatorMixin, TransformerMixin, BaseEstimator)
         ``n_iter_no_change`` epochs, keeping the best weights.
     validation_fraction : float, default=0.2
     n_iter_no_change : int, default=5
+    mixed_precision : bool, default=False
+        Train with float16 autocast and gradient scaling when ``device`` is
+        CUDA; ignored on CPU, so the same estimator runs on either.
+    warm_start : bool, default=False
+        When True, ``fit`` continues training the existing network.
+    callbacks : list of skorch callbacks or None, default=None
+        Added after the built-in ones; each fit uses fresh copies, so the
+        estimator stays clone- and search-safe.
     device : str, default="cpu"
         ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ... A missing GPU is an error.
     random_state : int, RandomState instance or None, default=None
@@ -203,6 +208,9 @@ class AttentionFrameScorer(TorchEstimatorMixin, TransformerMixin, BaseEstimator)
         early_stopping: bool = False,
         validation_fraction: float = 0.2,
         n_iter_no_change: int = 5,
+        mixed_precision: bool = False,
+        warm_start: bool = False,
+        callbacks: list | None = None,
         device: str = "cpu",
         random_state=None,
         verbose: int = 0,
@@ -224,35 +232,42 @@ class AttentionFrameScorer(TorchEstimatorMixin, TransformerMixin, BaseEstimator)
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
+        self.mixed_precision = mixed_precision
+        self.warm_start = warm_start
+        self.callbacks = callbacks
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
 
+    _parameter_constraints: dict = {
+        **TorchEstimator._parameter_constraints,
+        "n_context": [positive_int()],
+        "n_predict": [positive_int()],
+        "importance": [StrOptions(set(_IMPORTANCE))],
+        "attention_penalty": [real_in(0, None, closed="left")],
+        "embed_dim": [positive_int()],
+        "n_heads": [positive_int()],
+        "channels": [tuple, list],
+        "n_groups": [positive_int()],
+        "motion": ["boolean"],
+        "attention_values": [StrOptions(set(_VALUES))],
+        "clip_length": [positive_int(), None],
+    }
+
     # ------------------------------------------------------------------ checks
     def _check_params(self):
-        _check_int("n_context", self.n_context, 1)
-        _check_int("n_predict", self.n_predict, 1)
-        _check_int("embed_dim", self.embed_dim, 1)
-        _check_int("n_heads", self.n_heads, 1)
-        _check_int("max_epochs", self.max_epochs, 1)
-        _check_int("batch_size", self.batch_size, 1)
-        if self.importance not in _IMPORTANCE:
+        if not self.channels or not all(
+            isinstance(c, numbers.Integral) and not isinstance(c, bool) and c >= 1
+            for c in self.channels
+        ):
             raise ValueError(
-                f"importance must be one of {_IMPORTANCE}; got {self.importance!r}."
+                f"channels must be a non-empty tuple of positive integers (one per "
+                f"encoder block), e.g. (16, 32); got {self.channels!r}."
             )
-        if self.attention_values not in _VALUES:
+        if self.clip_length is not None and self.clip_length < self._min_frames():
             raise ValueError(
-                f"attention_values must be one of {_VALUES}; got {self.attention_values!r}."
-            )
-        if not self.attention_penalty >= 0:
-            raise ValueError(
-                f"attention_penalty must be >= 0; got {self.attention_penalty!r}."
-            )
-        if self.clip_length is not None:
-            _check_int("clip_length", self.clip_length, self.n_context + self.n_predict)
-        if self.early_stopping and not 0 < self.validation_fraction < 1:
-            raise ValueError(
-                f"validation_fraction must be in (0, 1); got {self.validation_fraction!r}."
+                f"clip_length must be at least n_context + n_predict = {self._min_frames()}; "
+                f"got {self.clip_length}."
             )
 
     def _min_frames(self):
@@ -274,13 +289,49 @@ class AttentionFrameScorer(TorchEstimatorMixin, TransformerMixin, BaseEstimator)
         )
 
     # --------------------------------------------------------------------- fit
-    def _build_net(self, frame_shape, device, train_split, callbacks):
-        from skorch import NeuralNet
+    def fit(self, X, y=None) -> AttentionFrameScorer:
+        """Train the next-frame predictor on videos (no labels).
 
-        from ..nn.attention import NextFrameCriterion, NextFramePredictor
+        Parameters
+        ----------
+        X : list of array-like of shape (n_frames_i, [C,] H, W), or array-like \
+                of shape (n_videos, n_frames, [C,] H, W)
+            The videos, time first; lengths may differ, frame sizes may not.
+            With ``early_stopping``, whole videos are held out.
+        y : None
+            Ignored; present for pipelines.
 
-        channels, height, width = frame_shape
-        return NeuralNet(
+        Returns
+        -------
+        self : AttentionFrameScorer
+        """
+        return self._fit(X)
+
+    def partial_fit(self, X, y=None) -> AttentionFrameScorer:
+        """Train one more epoch on the videos ``X`` (the first call initialises)."""
+        return self._fit(X, incremental=True)
+
+    def _prepare_fit(self, X, y, *, reset) -> FitData:
+        videos, _ = self._validate(X, fitted=not reset)
+        frame_shape = tuple(int(s) for s in videos[0].shape[1:])
+        length = self.clip_length or min(
+            min(len(v) for v in videos), 2 * self.n_context + self.n_predict
+        )
+        fitted = {"frame_shape_": frame_shape, "n_channels_": frame_shape[0]}
+        return FitData(len(videos), fitted,
+                       arrays={"videos": videos, "length": max(length, self._min_frames())})
+
+    def _make_datasets(self, data, train_idx, valid_idx):
+        videos, length = data.arrays["videos"], data.arrays["length"]
+        train = _clips([videos[i] for i in train_idx], length)
+        if valid_idx is None:
+            return Dataset(train, train), None
+        valid = _clips([videos[i] for i in valid_idx], length)
+        return Dataset(train, train), Dataset(valid, valid)
+
+    def _net_params(self, data, train_idx, *, early_stopping, incremental):
+        channels, height, width = data.fitted["frame_shape_"]
+        return dict(
             module=NextFramePredictor,
             module__in_channels=channels,
             module__frame_size=(height, width),
@@ -296,75 +347,8 @@ class AttentionFrameScorer(TorchEstimatorMixin, TransformerMixin, BaseEstimator)
             criterion__n_context=self.n_context,
             criterion__attention_penalty=self.attention_penalty,
             optimizer=torch.optim.Adam,
-            lr=self.lr,
-            max_epochs=self.max_epochs,
-            batch_size=self.batch_size,
             iterator_train__shuffle=True,
-            train_split=train_split,
-            callbacks=callbacks,
-            device=device,
-            verbose=self.verbose,
         )
-
-    def fit(self, X, y=None):
-        """Train the next-frame predictor on videos (no labels).
-
-        Parameters
-        ----------
-        X : list of array-like of shape (n_frames_i, [C,] H, W), or array-like \
-                of shape (n_videos, n_frames, [C,] H, W)
-            The videos, time first; lengths may differ, frame sizes may not.
-        y : None
-            Ignored; present for pipelines.
-
-        Returns
-        -------
-        self : AttentionFrameScorer
-        """
-        self._check_params()
-        device = check_device(self.device)
-        videos, _ = self._validate(X, fitted=False)
-        frame_shape = tuple(int(s) for s in videos[0].shape[1:])
-        length = self.clip_length or min(
-            min(len(v) for v in videos), 2 * self.n_context + self.n_predict
-        )
-        length = max(length, self._min_frames())
-
-        train_split = None
-        if self.early_stopping:
-            from sklearn.model_selection import train_test_split
-            from skorch.dataset import Dataset
-            from skorch.helper import predefined_split
-
-            if len(videos) < 2:
-                raise ValueError(
-                    "early_stopping=True holds out whole videos for validation and "
-                    "needs at least 2 videos; pass more videos or early_stopping=False."
-                )
-            train_idx, valid_idx = train_test_split(
-                np.arange(len(videos)),
-                test_size=self.validation_fraction,
-                random_state=self.random_state,
-            )
-            valid = _clips([videos[i] for i in valid_idx], length)
-            train_split = predefined_split(Dataset(valid, valid))
-            videos_train = [videos[i] for i in train_idx]
-        else:
-            videos_train = videos
-        clips = _clips(videos_train, length)
-        callbacks = make_callbacks(
-            self.verbose,
-            early_stopping=self.early_stopping,
-            n_iter_no_change=self.n_iter_no_change,
-        )
-        with torch_seed_context(self.random_state, device):
-            net = self._build_net(frame_shape, device, train_split, callbacks)
-            net.fit(clips, clips)
-
-        self.net_ = net
-        self.frame_shape_ = frame_shape
-        self.n_channels_ = frame_shape[0]
-        return self
 
     # --------------------------------------------------------------- inference
     def _run(self, video, chunk=256):
@@ -373,15 +357,13 @@ class AttentionFrameScorer(TorchEstimatorMixin, TransformerMixin, BaseEstimator)
         Long videos are processed in chunks that overlap by ``n_context - 1``
         frames, so every step sees exactly the frames it would see at once.
         """
-        module = self.net_.module_
         device = self.net_.device
         # The fitted network's context, even if n_context was changed since.
-        n_frames, ctx = len(video), module.attention.n_context
+        n_frames, ctx = len(video), self.net_.module_.attention.n_context
         rows = np.zeros((n_frames, ctx))
         errors = np.full(n_frames, np.nan)
         start = 0
-        module.eval()
-        with torch.no_grad():
+        with self._evaluation() as module:
             while start < n_frames:
                 first = max(0, start - (ctx - 1))
                 stop = min(n_frames, start + chunk)
