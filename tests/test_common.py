@@ -26,7 +26,11 @@ from sklearn.utils.estimator_checks import (
     check_set_params,
 )
 
+import torch
+from skorch.callbacks import Callback, Checkpoint, LRScheduler
+
 import sklearn_cells
+from sklearn_cells.base import TorchEstimator
 from sklearn_cells.datasets import (
     make_liposomes,
     make_migration_videos,
@@ -288,3 +292,144 @@ def test_classifier_in_pipeline_grid_search(case):
     search.fit(X, y)
     assert len(search.cv_results_["mean_test_score"]) == 2
     assert set(search.predict(X)) <= set(np.unique(y))
+
+
+# ---------------------------------------------------------------- torch estimators
+TORCH_ESTIMATORS = sorted(
+    name for name in ESTIMATORS if issubclass(getattr(sklearn_cells, name), TorchEstimator)
+)
+
+
+def test_every_network_estimator_is_on_the_base():
+    assert TORCH_ESTIMATORS == [
+        "AttentionFrameScorer",
+        "LSTMTrajectoryClassifier",
+        "LipNetClassifier",
+        "MDNTrajectoryGenerator",
+        "UNetSegmenter",
+    ]
+
+
+@pytest.fixture(params=TORCH_ESTIMATORS)
+def torch_case(request):
+    estimator, X, y = CASES[request.param]()
+    return request.param, estimator, X, y
+
+
+class _EpochCounter(Callback):
+    """A user callback: counts the epochs it sees."""
+
+    def initialize(self):
+        self.epochs_ = 0
+        return self
+
+    def on_epoch_end(self, net, **kwargs):
+        self.epochs_ += 1
+
+
+def test_user_callbacks_run_after_the_builtin_ones(torch_case, tmp_path):
+    _, estimator, X, y = torch_case
+    counter = _EpochCounter()
+    callbacks = [
+        Checkpoint(monitor="train_loss_best", dirname=str(tmp_path)),
+        LRScheduler(policy="StepLR", step_size=1, gamma=0.5),
+        counter,
+    ]
+    estimator.set_params(callbacks=callbacks).fit(X, y)
+    used = dict(estimator.net_.callbacks_)
+    assert list(used)[-4:] == ["Checkpoint", "LRScheduler", "_EpochCounter", "print_log"]
+    assert used["_EpochCounter"].epochs_ == len(estimator.history_)
+    assert (tmp_path / "params.pt").exists()
+    # the estimator's own parameters are left as they were: fits use copies
+    assert estimator.callbacks[2] is counter and not hasattr(counter, "epochs_")
+    copied = clone(estimator).get_params()["callbacks"]
+    assert [type(c) for c in copied] == [type(c) for c in callbacks]
+    assert copied[2] is not counter
+
+
+def test_partial_fit_and_warm_start_continue_training(torch_case):
+    _, estimator, X, y = torch_case
+    first = clone(estimator).partial_fit(X, y) if y is not None else clone(estimator).partial_fit(X)
+    assert len(first.history_) == 1
+    before = _output(first, X, y)
+    first.partial_fit(X, y) if y is not None else first.partial_fit(X)
+    assert len(first.history_) == 2
+    after = _output(first, X, y)
+    assert not all(np.array_equal(a, b) for a, b in zip(np.atleast_1d(before), np.atleast_1d(after)))
+
+    warm = clone(estimator).set_params(warm_start=True).fit(X, y)
+    n_first = len(warm.history_)
+    warm.fit(X, y)
+    assert len(warm.history_) > n_first
+    cold = clone(estimator).fit(X, y)
+    n_cold = len(cold.history_)
+    cold.fit(X, y)
+    assert len(cold.history_) == n_cold  # without warm_start a fit starts afresh
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"max_epochs": 0},
+        {"max_epochs": True},
+        {"batch_size": 2.5},
+        {"lr": 0.0},
+        {"lr": True},
+        {"verbose": "loud"},
+        {"callbacks": "Checkpoint"},
+        {"warm_start": 1},
+        {"mixed_precision": "yes"},
+        {"random_state": "seed"},
+    ],
+    ids=str,
+)
+def test_bad_shared_parameters(torch_case, params):
+    name, estimator, X, y = torch_case
+    with pytest.raises(ValueError, match=f"'{next(iter(params))}' parameter of {name}"):
+        estimator.set_params(**params).fit(X, y)
+    assert not hasattr(estimator, "net_")
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="machine has CUDA")
+def test_cuda_without_cuda_is_an_error_and_fits_nothing(torch_case):
+    _, estimator, X, y = torch_case
+    with pytest.raises(ValueError, match="CUDA is not available"):
+        estimator.set_params(device="cuda").fit(X, y)
+    assert not hasattr(estimator, "net_")
+
+
+def test_inference_restores_the_module_mode(torch_case):
+    _, estimator, X, y = torch_case
+    estimator.fit(X, y)
+    estimator.net_.module_.train()
+    _output(estimator, X, y)
+    assert estimator.net_.module_.training
+    estimator.net_.module_.eval()
+    _output(estimator, X, y)
+    assert not estimator.net_.module_.training
+
+
+def test_mixed_precision_is_ignored_on_cpu(torch_case):
+    _, estimator, X, y = torch_case
+    plain = _output(clone(estimator).set_params(mixed_precision=False).fit(X, y), X, y)
+    mixed = clone(estimator).set_params(mixed_precision=True).fit(X, y)
+    assert mixed.net_.use_amp is False
+    _assert_same(_output(mixed, X, y), plain)
+
+
+def test_another_seed_gives_another_model(torch_case):
+    _, estimator, X, y = torch_case
+    a = _output(clone(estimator).set_params(random_state=0).fit(X, y), X, y)
+    b = _output(clone(estimator).set_params(random_state=1).fit(X, y), X, y)
+    assert not all(np.array_equal(p, q) for p, q in zip(np.atleast_1d(a), np.atleast_1d(b)))
+
+
+@pytest.mark.cuda
+def test_cuda_fit_is_reproducible_and_gives_numpy(torch_case):
+    _, estimator, X, y = torch_case
+    estimator.set_params(device="cuda")
+    a = _output(clone(estimator).fit(X, y), X, y)
+    b = _output(clone(estimator).fit(X, y), X, y)
+    for out in (a if isinstance(a, list) else [a]):
+        assert isinstance(out, np.ndarray)
+    _assert_same(a, b)

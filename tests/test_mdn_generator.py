@@ -1,11 +1,9 @@
 """Tests for MDNTrajectoryGenerator (fit, score, predict, sample)."""
 
-import pickle
 
 import numpy as np
 import pytest
 from sklearn.base import clone
-from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV, KFold
 
 from sklearn_cells.trajectory._generator import MDNTrajectoryGenerator
@@ -219,51 +217,6 @@ def test_heavy_tailed_levy_steps_stay_finite(scaling):
     assert np.isfinite([h["train_loss"] for h in gen.history_]).all()
     assert np.isfinite(gen.score_samples(X)).all()
     assert np.isfinite(gen.sample(5, n_steps=50, random_state=0)).all()
-
-
-def test_same_seed_same_fit(two_classes):
-    X, y = two_classes
-    est = MDNTrajectoryGenerator(max_epochs=2, random_state=7, **FAST)
-    a = clone(est).fit(X, y)
-    b = clone(est).fit(X, y)
-    np.testing.assert_array_equal(a.score_samples(X, y), b.score_samples(X, y))
-    np.testing.assert_array_equal(
-        a.sample(3, n_steps=10, y="slow", random_state=0), b.sample(3, n_steps=10, y="slow", random_state=0)
-    )
-
-
-def test_pickle_round_trip(conditional, two_classes):
-    X, y = two_classes
-    restored = pickle.loads(pickle.dumps(conditional))
-    np.testing.assert_array_equal(restored.score_samples(X, y), conditional.score_samples(X, y))
-    np.testing.assert_array_equal(
-        restored.sample(3, n_steps=10, y="fast", random_state=1),
-        conditional.sample(3, n_steps=10, y="fast", random_state=1),
-    )
-    assert clone(conditional).get_params() == conditional.get_params()
-
-
-def test_inputs_are_not_modified(two_classes):
-    X, y = two_classes
-    X_copy, y_copy = [x.copy() for x in X], y.copy()
-    gen = MDNTrajectoryGenerator(max_epochs=1, random_state=0, **FAST).fit(X, y)
-    gen.score_samples(X, y)
-    gen.predict(X, y)
-    gen.sample(2, n_steps=5, y="slow", seed_trajectories=X[:2])
-    for x, c in zip(X, X_copy):
-        np.testing.assert_array_equal(x, c)
-    np.testing.assert_array_equal(y, y_copy)
-
-
-# -- errors -------------------------------------------------------------------
-
-
-def test_sample_before_fit_is_not_fitted():
-    with pytest.raises(NotFittedError):
-        MDNTrajectoryGenerator().sample(2)
-    with pytest.raises(NotFittedError):
-        MDNTrajectoryGenerator().score([np.zeros((5, 2))])
-
 
 @pytest.mark.parametrize(
     "kwargs, match",

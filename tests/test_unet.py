@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 import torch
 from sklearn.base import clone
-from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV, GroupKFold
 from sklearn.pipeline import make_pipeline
 
@@ -136,26 +135,6 @@ def test_random_crops_train_on_large_frames(data):
     seg = UNetSegmenter(max_epochs=1, crop_size=16, **TINY).fit(big_X, big_y)
     assert seg.predict(big_X[:1]).shape == (1, 64, 64)
 
-
-def test_same_seed_same_predictions_and_clone_pickle(data):
-    _, y, Xb, train, test = data
-    params = dict(max_epochs=2, dropout=0.25, **TINY)
-    a = UNetSegmenter(**params).fit(Xb[train], y[train]).predict_proba(Xb[test])
-    seg = clone(UNetSegmenter(**params)).fit(Xb[train], y[train])
-    assert np.array_equal(a, seg.predict_proba(Xb[test]))
-    restored = pickle.loads(pickle.dumps(seg))
-    assert np.array_equal(a, restored.predict_proba(Xb[test]))
-    other = UNetSegmenter(**{**params, "random_state": 1}).fit(Xb[train], y[train])
-    assert not np.array_equal(a, other.predict_proba(Xb[test]))
-
-
-def test_inputs_are_not_modified(data):
-    _, y, Xb, train, _ = data
-    frames, masks = np.asarray(Xb)[train].copy(), y[train].copy()
-    UNetSegmenter(max_epochs=1, **TINY).fit(frames, masks).predict(frames)
-    assert np.array_equal(frames, np.asarray(Xb)[train]) and np.array_equal(masks, y[train])
-
-
 @pytest.mark.parametrize("optimizer,loss", [("sgd", "balanced"), ("adam", "dice")])
 def test_optimizers_losses_and_lr_decay(data, optimizer, loss):
     _, y, Xb, train, _ = data
@@ -212,11 +191,6 @@ def test_grid_search_over_temporal_context_with_group_kfold(data):
 
 
 # ---------------------------------------------------------------- bad inputs
-def test_not_fitted():
-    with pytest.raises(NotFittedError):
-        UNetSegmenter().predict(np.zeros((1, 8, 8)))
-
-
 def test_mask_shape_differs_from_frames():
     with pytest.raises(ValueError, match="one mask per frame"):
         UNetSegmenter(**TINY).fit(np.zeros((2, 16, 16)), np.zeros((2, 16, 15), int))
@@ -268,15 +242,6 @@ def test_bad_hyperparameters(param, value, match):
     with pytest.raises(ValueError, match=match):
         seg.fit(np.zeros((2, 16, 16)), np.zeros((2, 16, 16), int))
 
-
-def test_cuda_request_without_cuda_is_an_error():
-    if torch.cuda.is_available():
-        pytest.skip("CUDA is present")
-    with pytest.raises(ValueError, match="CUDA is not available"):
-        UNetSegmenter(device="cuda", **TINY).fit(np.zeros((2, 16, 16)), np.zeros((2, 16, 16), int))
-
-
-# ---------------------------------------------------------------- CUDA
 @pytest.mark.cuda
 @pytest.mark.parametrize("mixed_precision", [False, True])
 def test_cuda_fit_predict_numpy_outputs(data, mixed_precision):
