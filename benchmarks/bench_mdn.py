@@ -19,10 +19,19 @@ Run from the repository root::
     untrained model; per class, distances between generated and real
     statistics against an i.i.d. Gaussian-velocity baseline; spread of the
     per-trajectory mean speed, against the held-out split and against fresh
-    draws of ``make_trajectories()``; z extent of the 2-D classes; drift.
+    draws of ``make_trajectories()``; z extent of the 2-D classes; drift;
+    per class, the classifier two-sample test (``classifier_two_sample_test``,
+    gradient boosting on ``TrajectoryFeatures``): out-of-fold ROC AUC of
+    generated against fresh real tracks (target <= 0.70; 0.5 means
+    indistinguishable), beside the same AUC for the i.i.d. Gaussian baseline
+    and for real against real (two halves of the fresh draws: what chance
+    gives at this sample size).
 
-Results go to ``benchmarks/results/mdn_<device>.md`` and ``.json``. CUDA runs
-when ``--device cuda`` is given (and skips with a note where none is present).
+Results go to ``benchmarks/results/mdn_<device>.md`` and ``.json``
+(``_quick`` for ``--quick``, and the names of the parts run when ``--skip``
+leaves some out, e.g. ``mdn_cpu_quality.md``, so a partial run never
+overwrites a full one). CUDA runs when ``--device cuda`` is given (and skips
+with a note where none is present).
 """
 
 from __future__ import annotations
@@ -45,6 +54,7 @@ from sklearn_cells.trajectory import (
     MDNTrajectoryGenerator,
     TrajectoryScaler,
     VelocityTransformer,
+    classifier_two_sample_test,
     compare_trajectory_statistics,
     displacement_drift_test,
     resample_trajectories,
@@ -200,6 +210,13 @@ def level_persistence(X):
     return float(np.corrcoef(halves.T)[0, 1])
 
 
+def c2st(real, other, seed=0):
+    """Classifier two-sample AUC and its bootstrap 95 % interval (no permutations:
+    the question is whether the AUC is below a bar, which the interval answers)."""
+    result = classifier_two_sample_test(real, other, n_permutations=0, random_state=seed)
+    return {"auc": result.auc, "interval_95": list(result.interval), "n_per_set": result.n_real}
+
+
 def bench_quality(X, y, device, max_epochs, n_generated, n_independent_draws, fit_seeds):
     idx_train, idx_test = train_test_split(
         np.arange(len(X)), test_size=0.25, stratify=y, random_state=0
@@ -280,6 +297,13 @@ def bench_quality(X, y, device, max_epochs, n_generated, n_independent_draws, fi
         std["level_persistence"] = {
             "independent": level_persistence(fresh), "generated": level_persistence(generated)
         }
+        # Against fresh draws: hundreds of tracks per class (the held-out split
+        # has as few as 16), all as long as the generated ones.
+        row["c2st"] = {
+            "generated": c2st(fresh, generated),
+            "gaussian_baseline": c2st(fresh, baseline),
+            "real_vs_real": c2st(fresh[: len(fresh) // 2], fresh[len(fresh) // 2 :]),
+        }
         out["classes"][str(c)] = row
         z_extent[str(c)] = row
     # The spread of generated cells varies from fit to fit: repeat the check
@@ -294,7 +318,9 @@ def bench_quality(X, y, device, max_epochs, n_generated, n_independent_draws, fi
             n_steps = int(np.median([len(x) for x, label in zip(X_test, y_test) if label == c]))
             generated = refit.sample(n_generated, n_steps=n_steps, y=c, random_state=1)
             spread = float(trajectory_statistics(generated, dt=5.0)["mean_speed"].std())
+            fresh = [x for x, label in zip(X_fresh, y_fresh) if label == c]
             out["variation_by_seed"][seed][str(c)] = {
+                "c2st_auc": c2st(fresh, generated)["auc"],
                 "ratio_independent": spread / out["classes"][str(c)]["mean_speed_std"]["independent"],
                 "level_persistence": level_persistence(generated),
                 "z_smoothed_extent_ratio_to_collagen_real": float(
@@ -443,6 +469,31 @@ def markdown(results) -> str:
                 f"| {r['z_smoothed_extent']['real']:.1f} / {r['z_smoothed_extent']['generated']:.1f} "
                 f"| {d['real']:.3f} / {d['generated']:.3g} ({d['generated_xy']:.3g}, {d['generated_z']:.3g}) |"
             )
+        lines += [
+            "",
+            "Classifier two-sample test, per class: out-of-fold ROC AUC of gradient boosting on "
+            "TrajectoryFeatures (5 stratified folds) separating fresh real tracks from generated "
+            "ones, equal numbers of each, with its bootstrap 95 % interval (0.5: "
+            "indistinguishable; target <= 0.70). Beside it the same for the other fit seeds, the "
+            "i.i.d. Gaussian baseline, and real against real (two halves of the fresh draws):",
+            "",
+            "| class | tracks per set | generated, seed 0 (95 % interval) | "
+            + " | ".join(f"seed {seed}" for seed in seeds if int(seed) != 0)
+            + (" | " if len(seeds) > 1 else "")
+            + "Gaussian baseline | real vs real |",
+            "| --- | --- | --- |" + " --- |" * (len(seeds) - 1) + " --- | --- |",
+        ]
+        for c, r in q["classes"].items():
+            t = r["c2st"]
+            g = t["generated"]
+            others = [v[c]["c2st_auc"] for seed, v in seeds.items() if int(seed) != 0]
+            lines.append(
+                f"| {c} | {g['n_per_set']} | {g['auc']:.3f} ({g['interval_95'][0]:.3f}-"
+                f"{g['interval_95'][1]:.3f}) | "
+                + "".join(f"{a:.3f} | " for a in others)
+                + f"{t['gaussian_baseline']['auc']:.3f} | {t['real_vs_real']['auc']:.3f} "
+                f"({t['real_vs_real']['interval_95'][0]:.3f}-{t['real_vs_real']['interval_95'][1]:.3f}) |"
+            )
         ratios = [
             f"{c}: raw {q['classes'][c]['z_extent']['ratio_to_collagen_real']['real']:.2f} real, "
             f"{q['classes'][c]['z_extent']['ratio_to_collagen_real']['generated']:.2f} generated; "
@@ -498,6 +549,8 @@ def main(argv=None):
 
     RESULTS.mkdir(exist_ok=True)
     name = "mdn_" + args.device.replace(":", "") + ("_quick" if args.quick else "")
+    if args.skip:  # a partial run must not overwrite the full results
+        name += "_" + "_".join(p for p in ("sampling", "training", "quality") if p not in args.skip)
     (RESULTS / f"{name}.json").write_text(json.dumps(results, indent=1, default=float))
     (RESULTS / f"{name}.md").write_text(markdown(results))
     print(markdown(results))

@@ -19,6 +19,7 @@ from ._statistics import (
     displacement_drift_test,
     trajectory_statistics,
 )
+from ._two_sample import TwoSampleTestResult, classifier_two_sample_test
 from ._validation import check_trajectories, check_trajectory_labels
 from ._velocity import VelocityTransformer
 from ._windows import TrajectoryWindowSampler, accuracy_vs_length, cut_windows
@@ -31,10 +32,12 @@ __all__ = [
     "TrajectoryResampler",
     "TrajectoryScaler",
     "TrajectoryWindowSampler",
+    "TwoSampleTestResult",
     "VelocityTransformer",
     "accuracy_vs_length",
     "check_trajectories",
     "check_trajectory_labels",
+    "classifier_two_sample_test",
     "compare_trajectory_statistics",
     "cut_windows",
     "displacement_drift_test",

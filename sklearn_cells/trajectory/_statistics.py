@@ -7,8 +7,9 @@ approximation of the superstatistical persistence and activity of Metzner et
 al. 2015 that seed 000 used in its Fig. 10), the mean squared displacement
 (MSD) curve and exponent, and the extent of each trajectory per axis.
 :func:`compare_trajectory_statistics` reduces two sets to one tidy table of
-distances (Wasserstein and Kolmogorov-Smirnov) per statistic, and
-:func:`displacement_drift_test` tests whether a set drifts in a preferred
+distances (Wasserstein and Kolmogorov-Smirnov) per statistic, optionally with
+the AUC of a classifier two-sample test (:func:`classifier_two_sample_test`),
+and :func:`displacement_drift_test` tests whether a set drifts in a preferred
 direction.
 """
 
@@ -19,6 +20,7 @@ import numbers
 import numpy as np
 from scipy import stats as _stats
 
+from ._two_sample import classifier_two_sample_test
 from ._validation import check_trajectories
 
 __all__ = [
@@ -204,6 +206,7 @@ def compare_trajectory_statistics(
     window: int = 10,
     max_lag: int | None = None,
     as_frame: bool = False,
+    classifier_test: bool | dict = False,
 ):
     """Compare the statistics of two trajectory sets in one tidy table.
 
@@ -217,6 +220,13 @@ def compare_trajectory_statistics(
     as_frame : bool, default=False
         Return a pandas DataFrame (pandas must be installed) instead of a dict
         of columns.
+    classifier_test : bool or dict, default=False
+        Also run :func:`classifier_two_sample_test` with ``X_reference`` as
+        the real set: True with its defaults, a dict with those keyword
+        arguments (e.g. ``{"n_permutations": 0, "random_state": 0}``). It
+        trains ``cv * (1 + n_permutations)`` classifiers (about a minute for
+        two sets of 300 tracks with the defaults), hence off by default. It
+        needs trajectories, not precomputed statistics.
 
     Returns
     -------
@@ -229,7 +239,11 @@ def compare_trajectory_statistics(
         ``ks_statistic`` and ``ks_pvalue`` (two-sample Kolmogorov-Smirnov),
         ``mean_reference``, ``mean_other``, ``std_reference``, ``std_other``
         and ``std_ratio`` (other / reference: below 1 means the other set
-        varies less, the seed's generator's failing).
+        varies less, the seed's generator's failing). With
+        ``classifier_test``, a last row ``classifier_auc`` (NaN in the
+        columns above) and four columns filled in that row only: ``auc``
+        (0.5: indistinguishable), ``auc_low`` and ``auc_high`` (its bootstrap
+        interval) and ``auc_pvalue`` (permutation test).
 
     Examples
     --------
@@ -241,7 +255,21 @@ def compare_trajectory_statistics(
     >>> row = list(table["statistic"]).index("mean_speed")
     >>> bool(table["ks_pvalue"][row] < 0.01)
     True
+    >>> table = compare_trajectory_statistics(
+    ...     slow, fast, classifier_test={"n_permutations": 0, "random_state": 0})
+    >>> print(table["statistic"][-1], table["auc"][-1])
+    classifier_auc 1.0
     """
+    if not isinstance(classifier_test, (bool, dict)):
+        raise TypeError(
+            "classifier_test must be a bool or a dict of keyword arguments for "
+            f"classifier_two_sample_test; got {type(classifier_test).__name__}."
+        )
+    if classifier_test is not False and (isinstance(X_reference, dict) or isinstance(X_other, dict)):
+        raise ValueError(
+            "classifier_test needs the trajectories themselves, not the output of "
+            "trajectory_statistics; pass both sets as trajectories."
+        )
     kwargs = dict(dt=dt, window=window, max_lag=max_lag)
     ref = _as_statistics(X_reference, "X_reference", **kwargs)
     other = _as_statistics(X_other, "X_other", **kwargs)
@@ -282,6 +310,15 @@ def compare_trajectory_statistics(
         columns["std_reference"].append(a.std())
         columns["std_other"].append(b.std())
         columns["std_ratio"].append(b.std() / a.std() if a.std() > 0 else np.nan)
+    if classifier_test is not False:
+        test = classifier_two_sample_test(
+            X_reference, X_other, **(classifier_test if isinstance(classifier_test, dict) else {})
+        )
+        columns["statistic"].append("classifier_auc")
+        for c in list(columns)[1:]:
+            columns[c].append(np.nan)
+        for c, value in zip(("auc", "auc_low", "auc_high", "auc_pvalue"), (test.auc, *test.interval, test.pvalue)):
+            columns[c] = [np.nan] * (len(columns["statistic"]) - 1) + [value]
     table = {k: np.asarray(v, dtype=object if k == "statistic" else float) for k, v in columns.items()}
     if as_frame:
         try:
