@@ -22,6 +22,12 @@ A full run needs about 5 CPU-minutes (25 LSTM fits, two at a time), so about
 3 minutes on a free 2-core CPU. To keep it there, each LSTM trains for
 ``MAX_EPOCHS = 30`` epochs (the demo uses 40) and the grid has only four
 points; more epochs change the figures little.
+
+Run it as a script: ``python examples/plot_trajectory_classification.py``.
+``--quick`` (or the environment variable ``SKLEARN_CELLS_EXAMPLES_QUICK=1``,
+which the documentation build sets) trains fewer epochs on a two-point grid:
+a smoke test whose figures are rougher than a full run's. ``--out DIR`` saves
+the figures in ``DIR`` (nothing is written without it).
 """
 
 # %%
@@ -37,7 +43,10 @@ points; more epochs change the figures little.
 #
 # Each trajectory is a ``(n_steps, n_dims)`` array, time first; the collection
 # is a plain list, because the lengths differ.
+import argparse
+import os
 import time
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -62,10 +71,28 @@ from sklearn_cells.trajectory import (
     resample_trajectories,
 )
 
-MAX_EPOCHS = 30  # per LSTM fit; keeps the whole example at a few minutes on 2 cores
+# sphinx-gallery runs the file with its own arguments: unknown ones are ignored.
+parser = argparse.ArgumentParser(description="Classifying cell trajectories: LSTM vs. SVC")
+parser.add_argument("--quick", action="store_true",
+                    help="fewer epochs, two grid points (also SKLEARN_CELLS_EXAMPLES_QUICK=1)")
+parser.add_argument("--out", type=Path, default=None,
+                    help="folder to save the figures in (default: not saved)")
+args, _ = parser.parse_known_args()
+QUICK = args.quick or os.environ.get("SKLEARN_CELLS_EXAMPLES_QUICK", "") not in ("", "0")
+
+
+def save(fig, name, **kwargs):
+    """Save ``fig`` in the ``--out`` folder, if one was given."""
+    if args.out is not None:
+        args.out.mkdir(parents=True, exist_ok=True)
+        fig.savefig(args.out / name, **kwargs)
+
+
+MAX_EPOCHS = 10 if QUICK else 30  # per LSTM fit; keeps the whole example at a few minutes on 2 cores
 N_JOBS = 2  # fits run in parallel, one per core; -1 uses every core
 DEVICE = "cuda" if torch.cuda.is_available() else "cpu"  # the same code trains on a GPU
 INTERVAL = 5.0  # minutes, the seed's common sampling interval
+print(f"mode: {'quick (fewer epochs and grid points than a full run)' if QUICK else 'full'}")
 
 start = time.perf_counter()
 X, y, intervals = make_trajectories(return_intervals=True, random_state=0)
@@ -88,7 +115,7 @@ for ax, label in zip(axes, classes):
     ax.set(title=label, xlabel="x (um)", aspect="equal")
 axes[0].set_ylabel("y (um)")
 fig.tight_layout()
-fig.savefig("trajectory_classification_tracks.png", dpi=90)
+save(fig, "trajectory_classification_tracks.png", dpi=90)
 
 # %%
 # The LSTM pipeline
@@ -132,7 +159,7 @@ lstm_pipeline
 cv = StratifiedKFold(n_splits=5, shuffle=True, random_state=0)
 param_grid = {
     "lstmtrajectoryclassifier__hidden_size": [10, 16],
-    "lstmtrajectoryclassifier__n_layers": [1, 2],
+    "lstmtrajectoryclassifier__n_layers": [2] if QUICK else [1, 2],
 }
 search = GridSearchCV(lstm_pipeline, param_grid, cv=cv, n_jobs=N_JOBS, refit=False)
 search.fit(X, y)
@@ -199,7 +226,7 @@ for ax, (name, r) in zip(axes, cv_results.items()):
     )
     ax.set_title(f"{name}: accuracy {r['test_accuracy'].mean():.3f}")
 fig.tight_layout()
-fig.savefig("trajectory_classification_confusion.png", dpi=90)
+save(fig, "trajectory_classification_confusion.png", dpi=90)
 
 # %%
 # Accuracy against trajectory length (seed Fig. 7)
@@ -229,7 +256,7 @@ ax.set(xscale="log", xlabel="time points per (mini) trajectory", ylabel="accurac
        ylim=(0, 1.02), title="held-out accuracy vs. length (mean ± std over folds)")
 ax.legend(loc="lower right")
 fig.tight_layout()
-fig.savefig("trajectory_classification_accuracy_vs_length.png", dpi=90)
+save(fig, "trajectory_classification_accuracy_vs_length.png", dpi=90)
 
 print(f"total time: {time.perf_counter() - start:.0f} s")
 plt.show()

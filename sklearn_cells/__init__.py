@@ -21,9 +21,11 @@ from .plotting import *  # noqa: E402,F401,F403
 from .sampling import *  # noqa: E402,F401,F403
 from .trajectory import *  # noqa: E402,F401,F403
 from .video import *  # noqa: E402,F401,F403
+from ._persistence import load, save  # noqa: E402,F401
 
 __all__ = sorted(
-    set(datasets.__all__)
+    {"load", "save"}
+    | set(datasets.__all__)
     | set(image.__all__)
     | set(metrics.__all__)
     | set(plotting.__all__)
@@ -31,3 +33,9 @@ __all__ = sorted(
     | set(trajectory.__all__)
     | set(video.__all__)
 )
+
+# Links from the estimators' HTML diagrams to their API pages (see utils/_doc_links.py).
+from .utils._doc_links import set_doc_links  # noqa: E402
+
+set_doc_links(globals()[name] for name in __all__)
+del set_doc_links

@@ -8,6 +8,8 @@ net as ``self.net_``. The helpers here keep that pattern identical everywhere.
 from __future__ import annotations
 
 import contextlib
+import functools
+import importlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from numbers import Integral, Real
@@ -19,6 +21,7 @@ from sklearn.model_selection import GroupShuffleSplit, train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils._param_validation import (  # noqa: F401 (StrOptions is re-exported)
+    HasMethods,
     Interval,
     StrOptions,
     validate_parameter_constraints,
@@ -28,6 +31,7 @@ from skorch import NeuralNet
 from skorch.callbacks import EarlyStopping, ProgressBar
 from skorch.dataset import unpack_data
 from skorch.helper import predefined_split
+from skorch.history import History
 from skorch.utils import TeeGenerator
 
 __all__ = ["TorchEstimator", "FitData", "MixedPrecisionNet", "check_device", "torch_seed_context", "make_callbacks"]
@@ -39,7 +43,10 @@ def check_device(device: str | torch.device) -> str:
     Parameters
     ----------
     device : str or torch.device
-        ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"``, ...
+        ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"``, ...  A plain
+        ``"cuda"`` on a machine with several GPUs picks the one with the most
+        free memory, so the jobs of ``GridSearchCV(n_jobs=k)`` spread over k
+        GPUs (each job picks when its fit starts).
 
     Returns
     -------
@@ -70,11 +77,15 @@ def check_device(device: str | torch.device) -> str:
                 "(torch.cuda.is_available() is False). Use device='cpu', or install "
                 "a CUDA build of PyTorch on a machine with an NVIDIA GPU."
             )
-        if parsed.index is not None and parsed.index >= torch.cuda.device_count():
+        n_devices = torch.cuda.device_count()
+        if parsed.index is not None and parsed.index >= n_devices:
             raise ValueError(
-                f"device={device!r} was requested but only "
-                f"{torch.cuda.device_count()} CUDA device(s) are present."
+                f"device={device!r} was requested but only {n_devices} CUDA device(s) "
+                "are present."
             )
+        if parsed.index is None and n_devices > 1:
+            free = [torch.cuda.mem_get_info(i)[0] for i in range(n_devices)]
+            return f"cuda:{int(np.argmax(free))}"
     elif parsed.type == "mps" and not torch.backends.mps.is_available():
         raise ValueError(f"device={device!r} was requested but MPS is not available.")
     return str(device)
@@ -239,6 +250,184 @@ class MixedPrecisionNet(NeuralNet):
         return {"loss": loss, "y_pred": y_pred}
 
 
+@functools.cache
+def _accelerated(net_class: type) -> type:
+    """``net_class`` with skorch's ``AccelerateMixin`` (Hugging Face accelerate)."""
+    from skorch.hf import AccelerateMixin
+
+    return type(f"Accelerated{net_class.__name__}", (AccelerateMixin, net_class), {})
+
+
+# -- persistence: a fitted net as plain data ----------------------------------
+#
+# skorch nets and torch modules hold code references that a safe format (skops)
+# must not load. A fitted ``net_`` is therefore saved as plain data: the import
+# path of its module class, the ``module__*`` parameters, the weights as numpy
+# arrays and the history; pickle, joblib and copy.deepcopy go the same way.
+
+
+def _plain(value, where: str, *, strict: bool = True):
+    """``value`` as built-in Python values and numpy arrays only.
+
+    ``strict=False`` (for the history) writes anything else as its ``repr``.
+    """
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray) and value.dtype != object:
+        return value
+    if isinstance(value, torch.Tensor):
+        return value.detach().cpu().numpy()
+    if isinstance(value, (list, tuple)):
+        items = [_plain(v, where, strict=strict) for v in value]
+        return tuple(items) if isinstance(value, tuple) else items
+    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        return {k: _plain(v, f"{where}[{k!r}]", strict=strict) for k, v in value.items()}
+    if not strict:
+        return repr(value)
+    raise TypeError(
+        f"{where} is a {type(value).__name__}, which cannot be saved as plain data; the "
+        "module of a TorchEstimator must be built from numbers, strings, bools, None and "
+        "tuples, lists or dicts of them."
+    )
+
+
+def _module_device(module: torch.nn.Module) -> torch.device:
+    for tensor in module.parameters():
+        return tensor.device
+    for tensor in module.buffers():
+        return tensor.device
+    return torch.device("cpu")
+
+
+def _unwrap(module: torch.nn.Module) -> torch.nn.Module:
+    """The user's module inside a (Distributed)DataParallel or torch.compile wrapper."""
+    while True:
+        if isinstance(module, (torch.nn.DataParallel, torch.nn.parallel.DistributedDataParallel)):
+            module = module.module
+        elif isinstance(getattr(module, "_orig_mod", None), torch.nn.Module):
+            module = module._orig_mod
+        else:
+            return module
+
+
+def _net_to_plain(net: NeuralNet, state: dict) -> dict:
+    """The state of a fitted skorch net as plain data (weights on the CPU).
+
+    The estimator's other attributes that hold parts of the module
+    (``LipNetClassifier.module_``) are taken out of ``state`` and recorded by
+    their path inside the module.
+    """
+    module = _unwrap(net.module_)
+    paths = {id(m): path for path, m in module.named_modules()}
+    attributes = {}
+    for name, value in list(state.items()):
+        if isinstance(value, torch.nn.Module):
+            if id(_unwrap(value)) not in paths:
+                raise TypeError(
+                    f"the estimator's attribute {name} is a torch module outside net_ and "
+                    "cannot be saved; keep modules inside the skorch net."
+                )
+            attributes[name] = paths[id(_unwrap(value))]
+            del state[name]
+    cls = net.module
+    if not (isinstance(cls, type) and issubclass(cls, torch.nn.Module)):
+        raise TypeError(
+            f"net_.module must be a torch.nn.Module class to be saved; got "
+            f"{type(cls).__name__}. Pass module=<class> and module__<name>=<value> to the "
+            "skorch net instead of a module instance."
+        )
+    kwargs = {k: _plain(v, f"net_ parameter module__{k}")
+              for k, v in net.get_params_for("module").items()}
+    return {
+        "module": f"{cls.__module__}.{cls.__qualname__}",
+        "module_kwargs": kwargs,
+        "state_dict": {k: v.detach().cpu().numpy() for k, v in module.state_dict().items()},
+        "history": _plain(list(net.history), "net_.history", strict=False),
+        "device": str(_module_device(module)),
+        "attributes": attributes,
+    }
+
+
+def _module_class(path) -> type:
+    """The torch module class at ``path``, which must be defined in sklearn_cells.
+
+    A saved file names the class to build; allowing any class would let a
+    crafted file run code, so only sklearn_cells' own modules are accepted.
+    """
+    module_name, _, name = str(path).rpartition(".")
+    refused = TypeError(
+        f"refusing to build the torch module {path!r}: a saved sklearn_cells estimator may "
+        "only use torch.nn.Module classes defined in sklearn_cells. The file is corrupted, "
+        "was not written by sklearn_cells.save, or comes from a newer version."
+    )
+    if not isinstance(path, str) or module_name.split(".")[0] != "sklearn_cells":
+        raise refused
+    try:
+        cls = getattr(importlib.import_module(module_name), name)
+    except (ImportError, AttributeError) as exc:
+        raise refused from exc
+    if not (
+        isinstance(cls, type)
+        and issubclass(cls, torch.nn.Module)
+        and cls.__module__ == module_name
+        and cls.__qualname__ == name
+    ):
+        raise refused
+    return cls
+
+
+def _restore_device(saved) -> str:
+    """The device a net was saved from when it is present here, else the CPU."""
+    try:
+        return check_device(saved)
+    except ValueError:
+        return "cpu"
+
+
+def _plain_to_net(state: dict, net_class: type, *, use_amp: bool) -> NeuralNet:
+    """A skorch net for inference rebuilt from :func:`_net_to_plain`'s data.
+
+    Only ``module_``, ``device`` and ``history`` are set up: the net is not
+    initialised (no criterion, optimizer or callbacks), which
+    :meth:`TorchEstimator._fit` recognises to rebuild a full net when
+    training continues.
+    """
+    keys = {"module", "module_kwargs", "state_dict", "history", "device"}
+    if not (isinstance(state, dict) and keys <= state.keys()
+            and isinstance(state["state_dict"], dict) and isinstance(state["history"], list)):
+        raise TypeError(
+            f"the saved net_ is malformed: expected a dict with {sorted(keys)}. The file is "
+            "corrupted or was not written by sklearn_cells."
+        )
+    cls = _module_class(state["module"])
+    kwargs = state["module_kwargs"]
+    if not (isinstance(kwargs, dict) and all(isinstance(k, str) for k in kwargs)):
+        raise TypeError("the saved module parameters are not a dict of names to values.")
+    weights = {}
+    for name, value in state["state_dict"].items():
+        if not (isinstance(value, np.ndarray) and value.dtype != object):
+            raise TypeError(f"the saved weight {name!r} is not a numeric array.")
+        weights[name] = torch.from_numpy(np.array(value))  # a writable copy of our own
+    device = _restore_device(state["device"])
+    extra = {}
+    if issubclass(net_class, MixedPrecisionNet):
+        extra["use_amp"] = use_amp and torch.device(device).type == "cuda"
+    net = net_class(
+        module=cls, criterion=None, device=device, history=History(state["history"]),
+        **{f"module__{k}": v for k, v in kwargs.items()}, **extra,
+    )
+    # Building the module draws initial weights: keep the caller's torch RNG as it was.
+    # skorch's _initialize_module registers module_ (train/eval switching, device).
+    with torch.random.fork_rng(devices=[]):
+        net._initialize_module()
+    # assign=True keeps the saved dtypes; shapes and names are still checked.
+    net.module_.load_state_dict(weights, strict=True, assign=True)
+    net.module_.to(device)
+    return net
+
+
 @dataclass
 class FitData:
     """What an estimator's ``_prepare_fit`` hands to :class:`TorchEstimator`.
@@ -298,6 +487,7 @@ class TorchEstimator(BaseEstimator):
         "warm_start": ["boolean"],
         "callbacks": [list, None],
         "mixed_precision": ["boolean"],
+        "accelerator": [HasMethods(["prepare", "backward"]), None],
     }
     _net_class = MixedPrecisionNet
 
@@ -346,7 +536,10 @@ class TorchEstimator(BaseEstimator):
         device = check_device(self.device)
         continuing = hasattr(self, "net_") and (incremental or getattr(self, "warm_start", False))
         data = self._prepare_fit(X, y, reset=not continuing, **prepare_kwargs)
-        if continuing:
+        # A net restored by load/unpickling has no optimizer: continuing rebuilds
+        # the full net as a first fit would and trains the restored weights on.
+        restored = continuing and not self.net_.initialized_
+        if continuing and not restored:
             early_stopping = self.net_.train_split is not None
         else:
             early_stopping = getattr(self, "early_stopping", False) and not incremental
@@ -356,15 +549,21 @@ class TorchEstimator(BaseEstimator):
                 train_idx, valid_idx = self._validation_split(data, seed)
             train, valid = self._make_datasets(data, train_idx, valid_idx)
             train_split = None if valid is None else predefined_split(valid)
-            if continuing:
+            if continuing and not restored:
                 net = self.net_
                 # A fixed random_state must not replay the first fit's shuffles.
                 torch.manual_seed(seed + len(net.history))
-                net.set_params(device=device, verbose=self.verbose, train_split=train_split)
+                net.set_params(verbose=self.verbose, train_split=train_split)
+                if getattr(self, "accelerator", None) is None:
+                    net.set_params(device=device)
             else:
                 net = self._build_net(data, train_idx, device, train_split,
                                       early_stopping=early_stopping, incremental=incremental)
                 net.initialize()
+                if restored:
+                    net.module_.load_state_dict(self.net_.module_.state_dict())
+                    net.history = History(self.net_.history)
+                    torch.manual_seed(seed + len(net.history))
             net.partial_fit(train, None, epochs=1 if incremental else self.max_epochs)
             self._check_trained(net)
         for name, value in data.fitted.items():
@@ -381,11 +580,20 @@ class TorchEstimator(BaseEstimator):
             self.verbose, early_stopping=early_stopping,
             n_iter_no_change=getattr(self, "n_iter_no_change", 5), extra=builtin,
         ) + user
-        return self._net_class(
+        net_class, placement = self._net_class, {
+            "device": device,
+            "use_amp": getattr(self, "mixed_precision", False)
+            and torch.device(device).type == "cuda",
+        }
+        if getattr(self, "accelerator", None) is not None:
+            # accelerate places the module and the batches, and does mixed precision
+            net_class = _accelerated(self._net_class)
+            placement = {"device": None, "accelerator": self.accelerator,
+                         "callbacks__print_log__sink": "auto" if self.verbose else _silent}
+        return net_class(
             lr=self.lr, max_epochs=self.max_epochs, batch_size=self.batch_size,
-            train_split=train_split, callbacks=callbacks, device=device, verbose=self.verbose,
-            use_amp=getattr(self, "mixed_precision", False) and torch.device(device).type == "cuda",
-            **params,
+            train_split=train_split, callbacks=callbacks, verbose=self.verbose,
+            **placement, **params,
         )
 
     def _validation_split(self, data: FitData, seed: int):
@@ -430,10 +638,38 @@ class TorchEstimator(BaseEstimator):
     # -- scikit-learn protocol ---------------------------------------------------
 
     @property
+    def _device(self) -> torch.device:
+        """Where the fitted module's weights are (an accelerator may have put them)."""
+        return next(self.net_.module_.parameters()).device
+
+    @property
     def history_(self):
         """skorch's training history (per-epoch losses, durations, ...)."""
         check_is_fitted(self, "net_")
         return self.net_.history
+
+    def __getstate__(self):
+        # pickle, joblib, copy and sklearn_cells.save see the net as plain data.
+        state = dict(super().__getstate__())
+        if isinstance(state.get("net_"), NeuralNet):
+            state["net_"] = _net_to_plain(state["net_"], state)
+        return state
+
+    def __setstate__(self, state):
+        state = dict(state)
+        net = state.pop("net_", None)
+        super().__setstate__(state)
+        if isinstance(net, dict):
+            attributes = net.get("attributes", {})
+            net = _plain_to_net(net, self._net_class,
+                                use_amp=bool(getattr(self, "mixed_precision", False)))
+            for name, path in dict(attributes).items():
+                if not (isinstance(name, str) and name.isidentifier() and name.endswith("_")
+                        and not name.startswith("_") and isinstance(path, str)):
+                    raise TypeError(f"refusing to restore the attribute {name!r}={path!r}.")
+                setattr(self, name, net.module_.get_submodule(path))
+        if net is not None:
+            self.net_ = net
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

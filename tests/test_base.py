@@ -36,3 +36,14 @@ def test_seed_context_is_reproducible_and_restores_the_callers_rng():
 @pytest.mark.cuda
 def test_cuda_device_is_accepted():
     assert check_device("cuda") == "cuda"
+
+
+def test_plain_cuda_picks_the_gpu_with_most_free_memory(monkeypatch):
+    free = {0: 2e9, 1: 9e9, 2: 5e9}
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 3)
+    monkeypatch.setattr(torch.cuda, "mem_get_info", lambda i: (free[i], 10e9))
+    assert check_device("cuda") == "cuda:1"
+    assert check_device("cuda:2") == "cuda:2"  # an explicit index is kept
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    assert check_device("cuda") == "cuda"

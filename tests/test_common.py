@@ -99,6 +99,7 @@ CASES = {
         *_timelapse(),
     ),
     "AttentionFrameScorer": lambda: (_frame_scorer(), *_videos()),
+    "FrameChangeScorer": lambda: (sklearn_cells.FrameChangeScorer(), *_videos()),
     "FrameImportanceEnsemble": lambda: (
         sklearn_cells.FrameImportanceEnsemble(_frame_scorer(), n_estimators=2, random_state=0),
         *_videos(),
@@ -433,3 +434,19 @@ def test_cuda_fit_is_reproducible_and_gives_numpy(torch_case):
     for out in (a if isinstance(a, list) else [a]):
         assert isinstance(out, np.ndarray)
     _assert_same(a, b)
+
+
+def test_accelerate_cpu_backend_gives_the_same_model(torch_case):
+    """The multi-GPU path (skorch's AccelerateMixin), run on accelerate's CPU backend."""
+    accelerate = pytest.importorskip("accelerate")
+    name, estimator, X, y = torch_case
+    plain = _output(clone(estimator).fit(X, y), X, y)
+    accelerated = clone(estimator.set_params(accelerator=accelerate.Accelerator(cpu=True)))
+    accelerated.fit(X, y)
+    assert type(accelerated.net_).__name__.startswith("Accelerated")
+    if name == "UNetSegmenter":
+        # Its dataset draws random crops while loading, and accelerate's loader
+        # reads one batch ahead, so the random streams interleave differently.
+        np.testing.assert_allclose(_output(accelerated, X, y), plain, atol=0.1)
+    else:
+        _assert_same(_output(accelerated, X, y), plain)

@@ -111,3 +111,11 @@ def test_accuracy_vs_length_on_a_length_sensitive_rule():
     assert result["n_windows"].tolist() == [60, 30, 15, 6]
     capped = accuracy_vs_length(NeedsTwenty(), X, ["long"] * 3, [5], max_windows=7, random_state=0)
     assert capped["n_windows"].tolist() == [7]
+
+
+@pytest.mark.parametrize("kwargs", [{"stride": 0}, {"stride": 1.5}, {"stride": True},
+                                    {"window_length": 0}])
+def test_cut_windows_rejects_bad_lengths(kwargs):
+    params = {"window_length": 3, **kwargs}
+    with pytest.raises(ValueError, match="must be a positive integer"):
+        cut_windows([np.zeros((7, 2))], **params)

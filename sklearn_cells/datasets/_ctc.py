@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 from sklearn.utils import Bunch
 
+from ._particles import _read_image_file
+
 __all__ = ["load_ctc_sequence"]
 
 _FRAME = re.compile(r"^t(\d+)\.tiff?$")
@@ -25,10 +27,7 @@ def _indexed_files(folder: Path, pattern: re.Pattern) -> dict[int, Path]:
 
 
 def _read(path: Path) -> np.ndarray:
-    import tifffile
-
-    img = tifffile.imread(path)
-    img = np.squeeze(img)
+    img = np.squeeze(_read_image_file(path))
     if img.ndim != 2:
         raise ValueError(
             f"{path.name} has shape {img.shape}; only 2-D (single-plane) CTC sequences are "
@@ -76,7 +75,8 @@ def load_ctc_sequence(path: str | PathLike, sequence: str | None = None, *,
         The folder, the sequence, its frames, or (unless ``truth=None``) its masks are
         missing.
     ValueError
-        A mask without a frame, or frames and masks of different shapes.
+        A mask without a frame, frames and masks of different shapes, or a file
+        that cannot be read (corrupt or truncated; the message names it).
 
     Examples
     --------

@@ -73,6 +73,19 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
     )
 
 
+def _read_image_file(path: Path) -> np.ndarray:
+    """:func:`read_image`, with decoder errors turned into one that names the file."""
+    try:
+        return read_image(path)
+    except ImportError:
+        raise
+    except Exception as exc:  # any decoder failure (tifffile, Pillow): keep the cause
+        raise ValueError(
+            f"Cannot read {path}: {exc}. The file is corrupt, truncated or not a valid "
+            f"{path.suffix.lower() or 'image'} file; re-export it or remove it."
+        ) from exc
+
+
 def _image_files(folder: Path) -> dict[str, Path]:
     files = {}
     for p in sorted(folder.iterdir()):
@@ -149,7 +162,8 @@ def load_particles(
     FileNotFoundError
         If a folder is missing, or an image has no mask.
     ValueError
-        If a labelled image is missing from the table, or for bad images or
+        If a labelled image is missing from the table, a file cannot be read
+        (corrupt or truncated; the message names it), or for bad images or
         masks (channel axis, shape mismatch, empty or non-binary masks).
 
     Examples
@@ -187,7 +201,7 @@ def load_particles(
             )
     imgs, msks = [], []
     for name in names:
-        image, mask = read_image(image_files[name]), read_image(mask_files[name])
+        image, mask = _read_image_file(image_files[name]), _read_image_file(mask_files[name])
         if mask.ndim == 3 and mask.shape[-1] in (3, 4):  # RGB(A) mask: any colour is foreground
             mask = mask[..., :3].any(axis=-1)
         imgs.append(image)

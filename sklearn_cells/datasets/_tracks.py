@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import os
 import warnings
+import zlib
 from collections.abc import Sequence
+from gzip import BadGzipFile
 from typing import IO, Any
+from zipfile import BadZipFile
 
 import numpy as np
 from sklearn.utils import Bunch
@@ -35,6 +38,13 @@ _POSITION_NAMES = (("x", "y", "z"), ("position_x", "position_y", "position_z"))
 # cells are all non-numeric text.
 _MAX_HEADER_ROWS = 3
 _FILL_GAPS = (None, "interpolate")
+
+
+def _where(path_or_buffer) -> str:
+    """`` 'path'`` for a named file, empty for a buffer (for messages)."""
+    if isinstance(path_or_buffer, (str, os.PathLike)):
+        return f" {os.fspath(path_or_buffer)!r}"
+    return ""
 
 
 def _import_pandas():
@@ -634,6 +644,13 @@ def load_tracks_csv(
     data : :class:`~sklearn.utils.Bunch` or tuple
         See :func:`tracks_from_frame`.
 
+    Raises
+    ------
+    ValueError
+        For an empty, binary, corrupt or truncated file, or rows with a
+        different number of fields (the message names the file), and the
+        errors of :func:`tracks_from_frame`.
+
     Examples
     --------
     >>> import io
@@ -656,10 +673,21 @@ def load_tracks_csv(
         # mixed-type chunks and a DtypeWarning on large files.
         df = pd.read_csv(path_or_buffer, sep=sep, low_memory=False)
     except pd.errors.EmptyDataError as exc:
-        named = isinstance(path_or_buffer, (str, os.PathLike))
-        where = f" {os.fspath(path_or_buffer)!r}" if named else ""
         raise ValueError(
-            f"The track table{where} is empty (no header and no rows)."
+            f"The track table{_where(path_or_buffer)} is empty (no header and no rows)."
+        ) from exc
+    except UnicodeDecodeError as exc:
+        raise ValueError(
+            f"The track table{_where(path_or_buffer)} is not UTF-8 text ({exc}): is it a "
+            "binary or corrupt file? For text in another encoding read it with "
+            "pandas.read_csv(path, encoding=...) and pass the table to tracks_from_frame."
+        ) from exc
+    except (pd.errors.ParserError, EOFError, zlib.error, BadGzipFile, BadZipFile) as exc:
+        # malformed rows, unterminated quotes, truncated or corrupt .gz/.zip files
+        raise ValueError(
+            f"Cannot parse the track table{_where(path_or_buffer)} as CSV with "
+            f"sep={sep!r}: {str(exc).strip()}. The file is corrupt or truncated, or its rows have "
+            "different numbers of fields; fix or re-export it."
         ) from exc
     return tracks_from_frame(
         df,

@@ -38,15 +38,35 @@ __all__ = ["LipNetClassifier"]
 class _LipNetModule(nn.Module):
     """LipNet behind input standardisation and (training-only) augmentation.
 
-    Augmentation runs on the raw inputs, so that the zeros it pads with
-    equal the masked-out background of ``crop_mask`` inputs, and only while
-    the module is in training mode: evaluation and prediction never see it.
+    Built from plain values (those of :class:`~sklearn_cells.nn.lipnet.LipNet`,
+    the :func:`make_augmentation` switches as a dict or ``None``, and the input
+    mean and standard deviation), so a saved net is rebuilt from its
+    ``module__*`` parameters like the other estimators' (``sklearn_cells.load``).
+    Augmentation runs on the raw inputs, so that the zeros it pads with equal
+    the masked-out background of ``crop_mask`` inputs, and only while the
+    module is in training mode: evaluation and prediction never see it.
     """
 
-    def __init__(self, net: nn.Module, augment: nn.Module | None, mean: float, std: float):
+    def __init__(
+        self,
+        architecture: str,
+        n_classes: int,
+        *,
+        in_channels: int,
+        input_size: tuple[int, int],
+        n_filters: int,
+        n_hidden: int,
+        dropout: float,
+        augmentation: dict | None,
+        mean: float,
+        std: float,
+    ):
         super().__init__()
-        self.net = net
-        self.augment = augment
+        self.net = LipNet(
+            architecture, n_classes, in_channels=in_channels, input_size=tuple(input_size),
+            n_filters=n_filters, n_hidden=n_hidden, dropout=dropout,
+        )
+        self.augment = None if augmentation is None else make_augmentation(**augmentation)
         self.register_buffer("mean", torch.tensor(float(mean)))
         self.register_buffer("std", torch.tensor(float(std)))
 
@@ -196,6 +216,11 @@ class LipNetClassifier(ClassifierMixin, TorchEstimator):
     callbacks : list of skorch callbacks or None, default=None
         Added after the built-in ones (early stopping, progress bar); each
         fit uses fresh copies.
+    accelerator : accelerate.Accelerator or None, default=None
+        Train through Hugging Face accelerate (skorch's ``AccelerateMixin``):
+        multi-GPU data parallelism when the script is started with
+        ``accelerate launch``, and accelerate's mixed precision. The
+        accelerator then places the model and ``device`` is not used.
     device : str, default="cpu"
         Torch device for training and prediction ("cuda" where available).
     random_state : int, RandomState instance or None, default=None
@@ -261,6 +286,7 @@ class LipNetClassifier(ClassifierMixin, TorchEstimator):
         mixed_precision: bool = False,
         warm_start: bool = False,
         callbacks: list | None = None,
+        accelerator=None,
         device: str = "cpu",
         random_state=None,
         verbose: int = 0,
@@ -292,6 +318,7 @@ class LipNetClassifier(ClassifierMixin, TorchEstimator):
         self.mixed_precision = mixed_precision
         self.warm_start = warm_start
         self.callbacks = callbacks
+        self.accelerator = accelerator
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -318,18 +345,19 @@ class LipNetClassifier(ClassifierMixin, TorchEstimator):
         "undersample_majority": [real_in(0, 1, closed="left")],
     }
 
-    def _make_augmentation(self):
+    def _augmentation_params(self) -> dict | None:
+        """The :func:`make_augmentation` switches, or None without augmentation."""
         if not self.augment:
             return None
-        return make_augmentation(
-            rotation=self.rotation,
-            shift=self.shift,
-            shear=self.shear,
-            zoom=self.zoom,
-            hflip=self.hflip,
-            vflip=self.vflip,
-            padding_mode=self.augment_padding,
-        )
+        return {
+            "rotation": self.rotation,
+            "shift": self.shift,
+            "shear": self.shear,
+            "zoom": None if self.zoom is None else tuple(self.zoom),
+            "hflip": self.hflip,
+            "vflip": self.vflip,
+            "padding_mode": self.augment_padding,
+        }
 
     # --------------------------------------------------------------------- fit
     def fit(self, X, y) -> LipNetClassifier:
@@ -402,22 +430,18 @@ class LipNetClassifier(ClassifierMixin, TorchEstimator):
                 self.class_weight, classes=classes, y=classes[data.arrays["y"].numpy()]
             )
             weight = torch.as_tensor(weight, dtype=torch.float32)
-        module = _LipNetModule(
-            LipNet(
-                self.architecture,
-                len(classes),
-                in_channels=X_train.shape[1],
-                input_size=tuple(X_train.shape[2:]),
-                n_filters=self.n_filters,
-                n_hidden=self.n_hidden,
-                dropout=self.dropout,
-            ),
-            self._make_augmentation(),
-            mean,
-            std if std > 0 else 1.0,
-        )
         params = dict(
-            module=module,
+            module=_LipNetModule,
+            module__architecture=self.architecture,
+            module__n_classes=len(classes),
+            module__in_channels=int(X_train.shape[1]),
+            module__input_size=tuple(int(n) for n in X_train.shape[2:]),
+            module__n_filters=self.n_filters,
+            module__n_hidden=self.n_hidden,
+            module__dropout=self.dropout,
+            module__augmentation=self._augmentation_params(),
+            module__mean=mean,
+            module__std=std if std > 0 else 1.0,
             criterion=nn.CrossEntropyLoss,
             criterion__weight=weight,
             criterion__label_smoothing=float(self.label_smoothing),
@@ -457,7 +481,7 @@ class LipNetClassifier(ClassifierMixin, TorchEstimator):
         batch = max(256, self.batch_size)
         with self._evaluation() as module:
             proba = [
-                torch.softmax(module(X[i : i + batch].to(self.net_.device)), dim=1).cpu()
+                torch.softmax(module(X[i : i + batch].to(self._device)), dim=1).cpu()
                 for i in range(0, len(X), batch)
             ]
         return torch.cat(proba).numpy().astype(np.float64)

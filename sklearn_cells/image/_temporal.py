@@ -176,12 +176,38 @@ def iter_sequences(X) -> Iterator[tuple[object, np.ndarray, np.ndarray]]:
         yield 0, np.arange(n), np.arange(n)
 
 
+def _channel_last(shape: tuple) -> bool:
+    """Whether 4-D frames ``shape`` look like ``(n, H, W, C)`` rather than ``(n, C, H, W)``.
+
+    LipNet's rule, widened to the channel counts of temporal stacking: a last axis of
+    1, 3 or 4 (grey, RGB, RGBA) after two larger axes, the first of which is not a
+    plausible channel count (1, 3, 4 or 5). Genuine channel-first frames only match it
+    when they are at most 4 pixels wide and have more channels than that.
+    """
+    return (
+        shape[-1] in (1, 3, 4)
+        and shape[1] not in (1, 3, 4, 5)
+        and shape[-1] < min(shape[1], shape[2])
+    )
+
+
 def check_frames(X, *, name: str = "X", allow_nan: bool = False, dtype=np.float32) -> np.ndarray:
     """Validate frames ``(n, H, W)`` or ``(n, C, H, W)`` and return them as a float array.
 
     Raises a ``ValueError`` that names the problem and the fix for: a single 2-D frame,
-    a wrong number of dimensions, no frames, non-numeric data and (unless ``allow_nan``)
-    NaN or infinite pixels. Never modifies ``X``.
+    a wrong number of dimensions, channel-last frames ``(n, H, W, C)``, no frames,
+    complex values, and (unless ``allow_nan``) NaN or infinite pixels or pixels beyond
+    the range of ``dtype``; a ``TypeError`` for non-numeric data. Never modifies ``X``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> check_frames(np.zeros((2, 3, 16, 16))).shape
+    (2, 3, 16, 16)
+    >>> check_frames(np.zeros((2, 16, 16, 3)))
+    Traceback (most recent call last):
+    ...
+    ValueError: X has shape (2, 16, 16, 3), which looks channel-last (n, H, W, C); ...
     """
     frames = np.asarray(X)
     if frames.dtype == object or not (
@@ -190,6 +216,11 @@ def check_frames(X, *, name: str = "X", allow_nan: bool = False, dtype=np.float3
         raise TypeError(
             f"{name} must be a numeric array of frames; got dtype {frames.dtype}. "
             "Stack same-sized frames into one array (np.stack)."
+        )
+    if np.iscomplexobj(frames):
+        raise ValueError(
+            f"{name} holds complex numbers (dtype {frames.dtype}); pass real frames, e.g. "
+            f"np.abs({name}) for magnitudes."
         )
     if frames.ndim == 2:
         raise ValueError(
@@ -201,17 +232,29 @@ def check_frames(X, *, name: str = "X", allow_nan: bool = False, dtype=np.float3
             f"{name} must have shape (n_frames, H, W) or (n_frames, C, H, W); got shape "
             f"{frames.shape}."
         )
+    if frames.ndim == 4 and _channel_last(frames.shape):
+        raise ValueError(
+            f"{name} has shape {frames.shape}, which looks channel-last (n, H, W, C); "
+            f"frames must be channel-first (n, C, H, W): use {name}.transpose(0, 3, 1, 2)."
+        )
     if frames.shape[0] == 0:
         raise ValueError(f"{name} has no frames (shape {frames.shape}); pass at least one frame.")
     if min(frames.shape[-2:]) == 0:
         raise ValueError(f"{name} has empty frames of size {frames.shape[-2:]}.")
-    frames = frames.astype(dtype, copy=False)
-    if not allow_nan and not np.isfinite(frames).all():
+    with np.errstate(over="ignore"):  # overflow is reported below
+        converted = frames.astype(dtype, copy=False)
+    if not allow_nan and not np.isfinite(converted).all():
+        if np.isfinite(frames).all():  # finite before the cast: too large for dtype
+            raise ValueError(
+                f"{name} has pixels too large for {np.dtype(dtype).name} (|value| > "
+                f"{float(np.finfo(dtype).max):.3g}); rescale the frames first, e.g. "
+                f"{name} / np.abs({name}).max()."
+            )
         raise ValueError(
             f"{name} contains NaN or infinite pixels; replace them first, e.g. "
             "np.nan_to_num(X, nan=np.nanmedian(X))."
         )
-    return frames
+    return converted
 
 
 def _rewrap(X, frames):

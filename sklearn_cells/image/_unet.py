@@ -285,6 +285,11 @@ class UNetSegmenter(ClassifierMixin, TorchEstimator):
     callbacks : list of skorch callbacks or None, default=None
         Added after the built-in ones (Dice recorder, learning-rate decay,
         early stopping, progress bar); each fit uses fresh copies.
+    accelerator : accelerate.Accelerator or None, default=None
+        Train through Hugging Face accelerate (skorch's ``AccelerateMixin``):
+        multi-GPU data parallelism when the script is started with
+        ``accelerate launch``, and accelerate's mixed precision. The
+        accelerator then places the model and ``device`` is not used.
     device : str, default="cpu"
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, crops, augmentation, dropout and batch order: two fits
@@ -342,6 +347,7 @@ class UNetSegmenter(ClassifierMixin, TorchEstimator):
         mixed_precision: bool = True,
         warm_start: bool = False,
         callbacks: list | None = None,
+        accelerator=None,
         device: str = "cpu",
         random_state=None,
         verbose: int = 0,
@@ -372,6 +378,7 @@ class UNetSegmenter(ClassifierMixin, TorchEstimator):
         self.mixed_precision = mixed_precision
         self.warm_start = warm_start
         self.callbacks = callbacks
+        self.accelerator = accelerator
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -574,7 +581,7 @@ class UNetSegmenter(ClassifierMixin, TorchEstimator):
         index_x = _pad_index(w, plan_x[-1][1], reflect)
         tiles = sorted(((ty, tx) for ty in plan_y for tx in plan_x),
                        key=lambda t: (t[0][1] - t[0][0], t[1][1] - t[1][0]))
-        device = self.net_.device
+        device = self._device
         batch, meta = [], []
 
         def flush(module):

@@ -142,7 +142,7 @@ class NDSampler(SamplerMixin, BaseEstimator):
     def _view(self, X) -> tuple[np.ndarray, str]:
         features = getattr(self, "features", None)  # the conveniences have none
         if features is not None:
-            return np.asarray(features(X), dtype=float), "features"
+            return self._features_view(features, X), "features"
         if hasattr(X, "_to_sampler_features"):
             return X._to_sampler_features(), "container"
         if _is_ragged_list(X):
@@ -157,6 +157,33 @@ class NDSampler(SamplerMixin, BaseEstimator):
                 f"ParticleImages container or a list of arrays; got shape {X.shape}."
             )
         return X.reshape(len(X), -1), "array"
+
+    @staticmethod
+    def _features_view(features, X) -> np.ndarray:
+        """``features(X)`` as a float matrix with one row per sample, or a clear error."""
+        if not callable(features):
+            raise TypeError(
+                f"features must be a callable X -> (n_samples, n_features) array, for "
+                f"example ParticleFeatures().fit_transform; got {features!r}."
+            )
+        name = getattr(features, "__qualname__", type(features).__name__)
+        Z = features(X)
+        try:
+            Z = np.asarray(Z, dtype=float)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(
+                f"features={name} must return a numeric (n_samples, n_features) array; "
+                f"got {type(Z).__name__} that cannot be read as floats ({exc})."
+            ) from exc
+        n = len(X)
+        if Z.ndim != 2 or Z.shape[0] != n:
+            raise ValueError(
+                f"features={name} returned an array of shape {Z.shape}, but the sampler "
+                f"needs one row per sample: shape ({n}, n_features). Return one row per "
+                "element of X, in the same order (reshape a 1-D result with "
+                ".reshape(-1, 1))."
+            )
+        return Z
 
     def _check_neighbours(self, sampler, y: np.ndarray) -> None:
         """Clear error where SMOTE-like samplers would fail obscurely on tiny classes."""

@@ -112,6 +112,11 @@ class LSTMTrajectoryClassifier(ClassifierMixin, TorchEstimator):
         Added after the built-in ones (early stopping, learning-rate schedule,
         progress bar), e.g. ``skorch.callbacks.Checkpoint``. Each fit uses
         fresh copies, so the estimator stays clone- and search-safe.
+    accelerator : accelerate.Accelerator or None, default=None
+        Train through Hugging Face accelerate (skorch's ``AccelerateMixin``):
+        multi-GPU data parallelism when the script is started with
+        ``accelerate launch``, and accelerate's mixed precision. The
+        accelerator then places the model and ``device`` is not used.
     device : str, default="cpu"
         Torch device for training and prediction; "cuda" without CUDA is an error.
     random_state : int, RandomState or None, default=None
@@ -164,6 +169,7 @@ class LSTMTrajectoryClassifier(ClassifierMixin, TorchEstimator):
         mixed_precision: bool = False,
         warm_start: bool = False,
         callbacks: list | None = None,
+        accelerator=None,
         device: str = "cpu",
         random_state=None,
         verbose: int = 0,
@@ -188,6 +194,7 @@ class LSTMTrajectoryClassifier(ClassifierMixin, TorchEstimator):
         self.mixed_precision = mixed_precision
         self.warm_start = warm_start
         self.callbacks = callbacks
+        self.accelerator = accelerator
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -320,7 +327,7 @@ class LSTMTrajectoryClassifier(ClassifierMixin, TorchEstimator):
         chunks = []
         with self._evaluation() as module:
             for batch, _ in loader:
-                batch = {k: v.to(self.net_.device) for k, v in batch.items()}
+                batch = {k: v.to(self._device) for k, v in batch.items()}
                 chunks.append(torch.softmax(module(**batch), dim=1).cpu())
         proba = torch.cat(chunks).numpy().astype(np.float64)
         out = np.empty_like(proba)

@@ -270,6 +270,11 @@ class MDNTrajectoryGenerator(DensityMixin, TorchEstimator):
     callbacks : list of skorch callbacks or None, default=None
         Added after the built-in ones (gradient clipping, learning-rate decay,
         progress bar); each fit uses fresh copies.
+    accelerator : accelerate.Accelerator or None, default=None
+        Train through Hugging Face accelerate (skorch's ``AccelerateMixin``):
+        multi-GPU data parallelism when the script is started with
+        ``accelerate launch``, and accelerate's mixed precision. The
+        accelerator then places the model and ``device`` is not used.
     device : str, default="cpu"
         Torch device for training, scoring and sampling; "cuda" without CUDA
         is an error.
@@ -336,6 +341,7 @@ class MDNTrajectoryGenerator(DensityMixin, TorchEstimator):
         mixed_precision: bool = False,
         warm_start: bool = False,
         callbacks: list | None = None,
+        accelerator=None,
         device: str = "cpu",
         random_state=None,
         verbose: int = 0,
@@ -358,6 +364,7 @@ class MDNTrajectoryGenerator(DensityMixin, TorchEstimator):
         self.mixed_precision = mixed_precision
         self.warm_start = warm_start
         self.callbacks = callbacks
+        self.accelerator = accelerator
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -579,7 +586,7 @@ class MDNTrajectoryGenerator(DensityMixin, TorchEstimator):
         trajectories = check_trajectories(X, min_length=3, n_dims=self.n_features_in_)
         n = len(trajectories)
         labels = self._encode_labels(y, n, required=False)
-        device = self.net_.device
+        device = self._device
         if self.classes_ is not None and labels is None:
             candidates = [(torch.full((n,), c), math.log(p)) for c, p in enumerate(self.class_prior_)]
         else:
@@ -638,7 +645,7 @@ class MDNTrajectoryGenerator(DensityMixin, TorchEstimator):
         check_is_fitted(self, "net_")
         trajectories = check_trajectories(X, min_length=3, n_dims=self.n_features_in_)
         labels = self._encode_labels(y, len(trajectories), required=True)
-        device = self.net_.device
+        device = self._device
         out = [None] * len(trajectories)
         with self._evaluation() as module:
             for idx, v, lengths in self._scaled_batches(trajectories):
@@ -697,7 +704,7 @@ class MDNTrajectoryGenerator(DensityMixin, TorchEstimator):
                 f"got {n_steps!r}."
             )
         labels = self._encode_labels(y, n_samples, required=True)
-        device = self.net_.device
+        device = self._device
         dtype = next(self.net_.module_.parameters()).dtype
 
         seed, seed_lengths = None, None

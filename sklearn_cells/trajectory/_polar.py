@@ -5,12 +5,13 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from ..utils._set_output import NonTabularOutputMixin
 from ._validation import check_trajectories, wrap_like
 
 __all__ = ["PolarVelocityTransformer"]
 
 
-class PolarVelocityTransformer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
+class PolarVelocityTransformer(NonTabularOutputMixin, TransformerMixin, BaseEstimator):
     """Rewrite velocities as planar speed and turning angle (and z velocity).
 
     Each step ``(vx, vy[, vz])`` becomes ``(speed, cos(turn), sin(turn)[, vz])``

@@ -15,6 +15,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from ..utils._set_output import NonTabularOutputMixin
 from ._validation import check_trajectories, wrap_like
 
 __all__ = ["TrajectoryScaler"]
@@ -32,7 +33,7 @@ def _step_scale(trajectory: np.ndarray) -> float:
     return median if median > 0 else float(norms.mean())
 
 
-class TrajectoryScaler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
+class TrajectoryScaler(NonTabularOutputMixin, TransformerMixin, BaseEstimator):
     """Scale trajectories per dimension, optionally after per-trajectory normalisation.
 
     ``transform`` computes ``clip((X' - center_) / scale_) + offset`` where

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 
+from ..utils._set_output import NonTabularOutputMixin
 from ._validation import check_trajectories, wrap_like
 
 __all__ = ["VelocityTransformer"]
@@ -27,8 +28,8 @@ def _check_dt(dt) -> float:
     return value
 
 
-class VelocityTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator,
-                          auto_wrap_output_keys=None):
+class VelocityTransformer(NonTabularOutputMixin, OneToOneFeatureMixin, TransformerMixin,
+                          BaseEstimator):
     """Turn positions into velocities ``(r[t+1] - r[t]) / dt``.
 
     Each trajectory of ``T`` points becomes ``T - 1`` velocities with the same

@@ -9,6 +9,7 @@ steps seen (seed Fig. 7).
 
 from __future__ import annotations
 
+import numbers
 import warnings
 
 import numpy as np
@@ -48,6 +49,9 @@ def cut_windows(
     ((3, 3, 2), [0, 0, 1])
     """
     stride = window_length if stride is None else stride
+    for name, value in (("window_length", window_length), ("stride", stride)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+            raise ValueError(f"{name} must be a positive integer (time steps); got {value!r}.")
     windows, source = [], []
     for i, traj in enumerate(trajectories):
         n = (len(traj) - window_length) // stride + 1

@@ -5,6 +5,7 @@ time first; a collection is a list of videos (lengths may differ) or one
 array ``(n_videos, n_frames, [C,] H, W)``.
 """
 
+from ._frame_change import FrameChangeScorer
 from ._importance import AttentionFrameScorer
 from ._stability import (
     FrameImportanceEnsemble,
@@ -18,6 +19,7 @@ from ._validation import check_videos
 
 __all__ = [
     "AttentionFrameScorer",
+    "FrameChangeScorer",
     "FrameImportanceEnsemble",
     "check_videos",
     "importance_agreement",

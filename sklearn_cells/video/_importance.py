@@ -142,6 +142,11 @@ class AttentionFrameScorer(TransformerMixin, TorchEstimator):
     callbacks : list of skorch callbacks or None, default=None
         Added after the built-in ones; each fit uses fresh copies, so the
         estimator stays clone- and search-safe.
+    accelerator : accelerate.Accelerator or None, default=None
+        Train through Hugging Face accelerate (skorch's ``AccelerateMixin``):
+        multi-GPU data parallelism when the script is started with
+        ``accelerate launch``, and accelerate's mixed precision. The
+        accelerator then places the model and ``device`` is not used.
     device : str, default="cpu"
         ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ... A missing GPU is an error.
     random_state : int, RandomState instance or None, default=None
@@ -155,8 +160,8 @@ class AttentionFrameScorer(TransformerMixin, TorchEstimator):
         The trained network (``net_.module_`` is the PyTorch module).
     frame_shape_ : tuple of int
         ``(C, H, W)`` of the frames seen in ``fit``.
-    n_channels_ : int
-        Channels per frame.
+    n_channels_, n_features_in_ : int
+        Channels per frame (``n_features_in_`` as for the other image estimators).
 
     See Also
     --------
@@ -211,6 +216,7 @@ class AttentionFrameScorer(TransformerMixin, TorchEstimator):
         mixed_precision: bool = False,
         warm_start: bool = False,
         callbacks: list | None = None,
+        accelerator=None,
         device: str = "cpu",
         random_state=None,
         verbose: int = 0,
@@ -235,6 +241,7 @@ class AttentionFrameScorer(TransformerMixin, TorchEstimator):
         self.mixed_precision = mixed_precision
         self.warm_start = warm_start
         self.callbacks = callbacks
+        self.accelerator = accelerator
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -317,7 +324,8 @@ class AttentionFrameScorer(TransformerMixin, TorchEstimator):
         length = self.clip_length or min(
             min(len(v) for v in videos), 2 * self.n_context + self.n_predict
         )
-        fitted = {"frame_shape_": frame_shape, "n_channels_": frame_shape[0]}
+        fitted = {"frame_shape_": frame_shape, "n_channels_": frame_shape[0],
+                  "n_features_in_": frame_shape[0]}
         return FitData(len(videos), fitted,
                        arrays={"videos": videos, "length": max(length, self._min_frames())})
 
@@ -357,7 +365,7 @@ class AttentionFrameScorer(TransformerMixin, TorchEstimator):
         Long videos are processed in chunks that overlap by ``n_context - 1``
         frames, so every step sees exactly the frames it would see at once.
         """
-        device = self.net_.device
+        device = self._device
         # The fitted network's context, even if n_context was changed since.
         n_frames, ctx = len(video), self.net_.module_.attention.n_context
         rows = np.zeros((n_frames, ctx))

@@ -5,7 +5,8 @@ A video is a float array ``(n_frames, H, W)`` (one channel) or
 PyTorch. A collection is a list (or 1-D object array) of videos, which may
 differ in length, or one array ``(n_videos, n_frames, H, W)`` /
 ``(n_videos, n_frames, C, H, W)``. Channel-last videos (``(T, H, W, 3)``
-from imageio or OpenCV) are moved with ``np.moveaxis(video, -1, 1)``.
+from imageio or OpenCV) are refused rather than read on the wrong axes; move
+the channels with ``video.transpose(0, 3, 1, 2)``.
 """
 
 from __future__ import annotations
@@ -15,6 +16,23 @@ import numbers
 import numpy as np
 
 __all__ = ["check_videos"]
+
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def _channel_last(shape: tuple) -> bool:
+    """Whether ``(..., A, B, C)`` looks like ``(H, W, C)`` rather than ``(C, H, W)``.
+
+    The same rule as LipNet's image check: a last axis of 1, 3 or 4 (grey,
+    RGB, RGBA) after two larger axes, the first of which is not a plausible
+    channel count. A genuine ``(C, H, W)`` frame only matches it when it is
+    at most 4 pixels wide and has more channels than that.
+    """
+    return (
+        shape[-1] in (1, 3, 4)
+        and shape[-3] not in (1, 3, 4, 5)
+        and shape[-1] < min(shape[-3], shape[-2])
+    )
 
 
 def _describe(X) -> str:
@@ -61,8 +79,9 @@ def check_videos(
     Raises
     ------
     ValueError
-        For an empty collection, wrong dimensionality, non-numeric data,
-        frames of different sizes, too few frames, NaN or infinite pixels.
+        For an empty collection, wrong dimensionality, channel-last videos,
+        non-numeric or complex data, frames of different sizes, too few frames,
+        NaN or infinite pixels, or pixels beyond the float32 range.
 
     Examples
     --------
@@ -78,6 +97,18 @@ def check_videos(
         )
     was_array = isinstance(X, np.ndarray) and X.dtype != object
     if was_array:
+        if X.ndim == 5 and _channel_last(X.shape):
+            raise ValueError(
+                f"{name} has shape {X.shape}, which looks channel-last (n_videos, n_frames, "
+                "H, W, C); videos must be channel-first (n_videos, n_frames, C, H, W): use "
+                f"{name}.transpose(0, 1, 4, 2, 3)."
+            )
+        if X.ndim == 4 and _channel_last(X.shape):
+            raise ValueError(
+                f"{name} has shape {X.shape}, which looks like one channel-last video "
+                "(n_frames, H, W, C), but a 4-D array is read as (n_videos, n_frames, H, W). "
+                f"Pass [{name}.transpose(0, 3, 1, 2)] (a list of channel-first videos)."
+            )
         if X.ndim not in (4, 5):
             hint = " For a single video pass [video] or video[None]." if X.ndim in (3,) else ""
             raise ValueError(
@@ -102,6 +133,11 @@ def check_videos(
             video = np.asarray(item)
         except ValueError as exc:
             raise ValueError(f"video {i} of {name} could not be read as an array: {exc}") from exc
+        if video.dtype.kind == "c":
+            raise ValueError(
+                f"video {i} of {name} holds complex numbers (dtype {video.dtype}); pass "
+                "real pixel intensities, e.g. np.abs(video) for magnitudes."
+            )
         if video.dtype.kind not in "biuf":
             raise ValueError(
                 f"video {i} of {name} is not numeric (dtype {video.dtype}); pass pixel "
@@ -109,6 +145,12 @@ def check_videos(
             )
         if video.ndim == 3:
             video = video[:, None]
+        elif video.ndim == 4 and _channel_last(video.shape):
+            raise ValueError(
+                f"video {i} of {name} has shape {video.shape}, which looks channel-last "
+                "(n_frames, H, W, C); videos must be channel-first (n_frames, C, H, W): "
+                "use video.transpose(0, 3, 1, 2)."
+            )
         elif video.ndim != 4:
             raise ValueError(
                 f"video {i} of {name} has shape {video.shape}; expected (n_frames, H, W) "
@@ -141,5 +183,16 @@ def check_videos(
                 "(e.g. np.nan_to_num, or inpaint from neighbouring frames) or cut "
                 "those frames out before passing the video."
             )
+        if video.dtype.kind == "f" and video.dtype.itemsize > 4:
+            # finite in float64 but inf in float32: the loss would become NaN
+            huge = np.abs(video) > _FLOAT32_MAX
+            if huge.any():
+                bad = np.flatnonzero(huge.reshape(len(video), -1).any(axis=1))
+                raise ValueError(
+                    f"video {i} of {name} has pixels too large for float32 (|value| > "
+                    f"{_FLOAT32_MAX:.3g}) in frame(s) {bad[:5].tolist()}"
+                    f"{'...' if bad.size > 5 else ''}, which would make the loss NaN. "
+                    "Rescale the video (e.g. divide by its maximum) or cut those frames out."
+                )
         videos.append(video.astype(np.float32, copy=False))
     return videos, was_array

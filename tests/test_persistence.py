@@ -1,0 +1,362 @@
+"""sklearn_cells.save / load: round trips, and files crafted to run code are refused."""
+
+import contextlib
+import copy
+import io
+import json
+import pickle
+import re
+import zipfile
+
+import joblib
+import numpy as np
+import pytest
+import skops.io as sio
+import torch
+from imblearn.pipeline import make_pipeline as make_imb_pipeline
+from sklearn.exceptions import NotFittedError
+from skorch.callbacks import PrintLog
+from test_common import (
+    _TINY_LIPNET,
+    CASES,
+    _frame_scorer,
+    _particles,
+    _trajectories,
+    _videos,
+)
+
+import sklearn_cells
+from sklearn_cells import load, save
+from sklearn_cells.datasets import make_timelapse
+
+TORCH_ESTIMATORS = [
+    "LSTMTrajectoryClassifier",
+    "MDNTrajectoryGenerator",
+    "LipNetClassifier",
+    "UNetSegmenter",
+    "AttentionFrameScorer",
+]
+
+
+def _outputs(model, X):
+    """Everything the model computes on X (and samples, for the generator)."""
+    out = {}
+    for method in ("predict_proba", "transform", "score_samples"):
+        if hasattr(model, method):
+            out[method] = np.asarray(getattr(model, method)(X))
+    if hasattr(model, "sample"):
+        out["sample"] = model.sample(3, n_steps=5, random_state=0)
+    assert out
+    return out
+
+
+def _assert_same_outputs(a, b):
+    assert a.keys() == b.keys()
+    for key in a:
+        np.testing.assert_array_equal(a[key], b[key], err_msg=key)
+
+
+def _round_trip(model, tmp_path, **load_kwargs):
+    path = tmp_path / "model.skops"
+    save(model, path)
+    return load(path, **load_kwargs)
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    """The five torch estimators of the common CASES, fitted once."""
+    out = {}
+    for name in TORCH_ESTIMATORS:
+        estimator, X, y = CASES[name]()
+        out[name] = (estimator.fit(X, y), X, y)
+    return out
+
+
+# ------------------------------------------------------------------ round trips
+@pytest.mark.parametrize("name", TORCH_ESTIMATORS)
+def test_estimator_round_trip_predicts_identically(fitted, name, tmp_path):
+    estimator, X, _ = fitted[name]
+    loaded = _round_trip(estimator, tmp_path)
+    assert type(loaded) is type(estimator)
+    assert loaded.get_params() == estimator.get_params()
+    _assert_same_outputs(_outputs(loaded, X), _outputs(estimator, X))
+    assert [e["train_loss"] for e in loaded.history_] == [
+        e["train_loss"] for e in estimator.history_
+    ]
+
+
+def test_lipnet_module_attribute_is_restored_inside_the_net(fitted, tmp_path):
+    loaded = _round_trip(fitted["LipNetClassifier"][0], tmp_path)
+    assert loaded.module_ is loaded.net_.module_.net
+
+
+def _timelapse_data():
+    X, y = make_timelapse(n_sequences=2, n_frames=4, frame_shape=(16, 16), random_state=0)
+    return X, y
+
+
+STUDIES = {
+    "trajectories": lambda: (
+        make_imb_pipeline(
+            sklearn_cells.VelocityTransformer(dt=5.0),
+            sklearn_cells.TrajectoryScaler(),
+            sklearn_cells.LSTMTrajectoryClassifier(hidden_size=4, max_epochs=3, random_state=0),
+        ),
+        *_trajectories(),
+    ),
+    "liposomes": lambda: (
+        make_imb_pipeline(
+            sklearn_cells.ParticleMasker(output_size=12),
+            sklearn_cells.RandomOverSampler(random_state=0),
+            sklearn_cells.LipNetClassifier("lipnet1", **_TINY_LIPNET),
+        ),
+        *_particles((3, 2, 1)),
+    ),
+    "segmentation": lambda: (
+        make_imb_pipeline(
+            sklearn_cells.BackgroundSubtractor(),
+            sklearn_cells.IntensityNormalizer(),
+            sklearn_cells.TemporalContextStacker(n_context=1),
+            sklearn_cells.UNetSegmenter(depth=2, base_channels=4, kernel_size=3, max_epochs=2,
+                                        batch_size=4, random_state=0),
+        ),
+        *_timelapse_data(),
+    ),
+    "videos": lambda: (make_imb_pipeline(_frame_scorer()), *_videos()),
+}
+
+
+@pytest.mark.parametrize("study", STUDIES)
+def test_pipeline_of_each_study_round_trips(study, tmp_path):
+    pipe, X, y = STUDIES[study]()
+    pipe.fit(X, y)
+    loaded = _round_trip(pipe, tmp_path)
+    assert [type(s) for _, s in loaded.steps] == [type(s) for _, s in pipe.steps]
+    _assert_same_outputs(_outputs(loaded, X), _outputs(pipe, X))
+
+
+def test_unfitted_estimator_round_trips(tmp_path):
+    clf = sklearn_cells.LSTMTrajectoryClassifier(hidden_size=7, dropout=0.3)
+    loaded = _round_trip(clf, tmp_path)
+    assert loaded.get_params() == clf.get_params()
+    with pytest.raises(NotFittedError):
+        loaded.predict_proba(_trajectories()[0])
+
+
+def test_a_net_saved_on_another_device_loads_on_the_cpu(fitted):
+    estimator, X, _ = fitted["LSTMTrajectoryClassifier"]
+    state = estimator.__getstate__()
+    weights = state["net_"]["state_dict"]
+    assert all(isinstance(w, np.ndarray) for w in weights.values())
+    state["net_"]["device"] = "cuda:7"  # not present here (nor on most machines)
+    restored = type(estimator).__new__(type(estimator))
+    restored.__setstate__(state)
+    assert restored._device == torch.device("cpu")
+    np.testing.assert_array_equal(restored.predict_proba(X), estimator.predict_proba(X))
+
+
+@pytest.mark.cuda
+def test_cuda_model_round_trips(tmp_path):
+    estimator, X, y = CASES["LSTMTrajectoryClassifier"]()
+    estimator.set_params(device="cuda").fit(X, y)
+    assert estimator.__getstate__()["net_"]["device"].startswith("cuda")
+    loaded = _round_trip(estimator, tmp_path)
+    np.testing.assert_allclose(loaded.predict_proba(X), estimator.predict_proba(X), atol=1e-6)
+
+
+def test_loading_leaves_the_global_torch_generator_alone(fitted, tmp_path):
+    path = tmp_path / "model.skops"
+    save(fitted["UNetSegmenter"][0], path)
+    torch.manual_seed(0)
+    expected = torch.rand(3)
+    torch.manual_seed(0)
+    load(path)
+    assert torch.equal(torch.rand(3), expected)
+
+
+# ------------------------------------------------------ pickle, copy, warm start
+def test_copies_do_not_share_weights(fitted):
+    estimator, X, y = fitted["LSTMTrajectoryClassifier"]
+    before = estimator.predict_proba(X)
+    for twin in (copy.deepcopy(estimator), copy.copy(estimator),
+                 pickle.loads(pickle.dumps(estimator))):
+        twin.partial_fit(X, y)
+        assert not np.array_equal(twin.predict_proba(X), before)
+        np.testing.assert_array_equal(estimator.predict_proba(X), before)
+
+
+@pytest.mark.parametrize("name", ["LSTMTrajectoryClassifier", "LipNetClassifier"])
+def test_warm_start_continues_from_the_loaded_weights(fitted, name, tmp_path):
+    estimator, X, y = fitted[name]
+    loaded = _round_trip(estimator, tmp_path)
+    before = loaded.predict_proba(X)
+    # A vanishing learning rate: the continued net must start from the loaded
+    # weights (a freshly initialised one would predict something else).
+    loaded.set_params(lr=1e-12, warm_start=True, max_epochs=2).fit(X, y)
+    np.testing.assert_allclose(loaded.predict_proba(X), before, atol=1e-5)
+    assert len(loaded.history_) == len(estimator.history_) + 2
+    assert loaded.net_.initialized_  # a full net again: optimizer, criterion, callbacks
+
+
+@pytest.mark.parametrize("name", ["LSTMTrajectoryClassifier", "LipNetClassifier"])
+def test_partial_fit_after_load_trains_one_more_epoch(fitted, name, tmp_path):
+    estimator, X, y = fitted[name]
+    loaded = _round_trip(estimator, tmp_path)
+    loaded.partial_fit(X, y)
+    assert len(loaded.history_) == len(estimator.history_) + 1
+    assert not np.allclose(loaded.predict_proba(X), estimator.predict_proba(X), atol=1e-4)
+    if name == "LipNetClassifier":
+        assert loaded.module_ is loaded.net_.module_.net
+
+
+def test_continuing_after_load_matches_continuing_the_original_net_with_sgd(tmp_path):
+    """Momentum-free SGD has no optimizer state, so a loaded model trains on exactly
+    as the original does."""
+    estimator, X, y = CASES["LipNetClassifier"]()
+    estimator.set_params(optimizer="sgd", momentum=0.0, augment=False).fit(X, y)
+    loaded = _round_trip(estimator, tmp_path)
+    for model in (estimator, loaded):
+        model.partial_fit(X, y)
+    np.testing.assert_allclose(loaded.predict_proba(X), estimator.predict_proba(X), atol=1e-6)
+
+
+# --------------------------------------------------------------- refusals
+class _EvalOnLoad:
+    """Stands in for a crafted node: renamed to builtins.eval in the file."""
+
+    def __init__(self, code):
+        self.code = code
+
+    def __reduce__(self):
+        return (_EvalOnLoad, (self.code,))
+
+
+class _OpenOnUnpickle:
+    def __init__(self, path):
+        self.path = path
+
+    def __reduce__(self):
+        return (open, (self.path, "w"))
+
+
+class _NetState:
+    """Stands in for a skorch net in the file (renamed below) with a pickle inside."""
+
+    def __init__(self, payload):
+        self.device = "cpu"
+        self.torch_load_kwargs = None
+        self.__cuda_dependent_attributes__ = payload
+
+
+def _rename_types(data: bytes, renames: dict) -> bytes:
+    """A copy of a skops file whose nodes of type ``old`` are of type ``new``."""
+    src = zipfile.ZipFile(io.BytesIO(data))
+    schema = json.loads(src.read("schema.json"))
+
+    def visit(node):
+        if isinstance(node, dict):
+            key = (node.get("__module__"), node.get("__class__"))
+            if key in renames:
+                node["__module__"], node["__class__"] = renames[key]
+            for value in node.values():
+                visit(value)
+        elif isinstance(node, list):
+            for value in node:
+                visit(value)
+
+    visit(schema)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as dst:
+        for name in src.namelist():
+            content = json.dumps(schema) if name == "schema.json" else src.read(name)
+            dst.writestr(name, content)
+    return out.getvalue()
+
+
+def _crafted_eval(marker):
+    code = f"open({str(marker)!r}, 'w').close()"
+    data = sio.dumps([sklearn_cells.TrajectoryScaler(), _EvalOnLoad(code)])
+    if b"ConstructorFromReduceNode" not in zipfile.ZipFile(io.BytesIO(data)).read("schema.json"):
+        pytest.skip("this skops version calls no constructor while loading")
+    return _rename_types(data, {(__name__, "_EvalOnLoad"): ("builtins", "eval")}), "builtins.eval"
+
+
+def _crafted_pickle_in_net(marker):
+    payload = pickle.dumps(_OpenOnUnpickle(str(marker)))
+    data = sio.dumps([sklearn_cells.TrajectoryScaler(), _NetState(payload)])
+    net = ("sklearn_cells.base", "MixedPrecisionNet")
+    return _rename_types(data, {(__name__, "_NetState"): net}), ".".join(net)
+
+
+@pytest.mark.parametrize("craft", [_crafted_eval, _crafted_pickle_in_net])
+def test_a_file_crafted_to_run_code_is_refused_and_runs_nothing(craft, tmp_path):
+    marker = tmp_path / "code_ran"
+    data, culprit = craft(marker)
+    # The file is a real attack: loaded with the culprit trusted, it runs code.
+    with contextlib.suppress(Exception):
+        sio.loads(data, trusted=sio.get_untrusted_types(data=data))
+    assert marker.exists()
+    marker.unlink()
+
+    path = tmp_path / "model.skops"
+    path.write_bytes(data)
+    with pytest.raises(TypeError, match=rf"refusing to load.*{culprit}"):
+        load(path)
+    assert not marker.exists()
+
+
+def test_a_pickle_or_joblib_file_is_refused_and_runs_nothing(tmp_path):
+    marker, path = tmp_path / "code_ran", tmp_path / "model.joblib"
+    joblib.dump(_OpenOnUnpickle(str(marker)), path)
+    with pytest.raises(ValueError, match="not a model file written by sklearn_cells.save"):
+        load(path)
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize(
+    "module_path",
+    [
+        "torch.nn.Linear",  # a torch module, but not one of sklearn_cells
+        "os.system",
+        "sklearn_cells.base.MixedPrecisionNet",  # in sklearn_cells, not a torch module
+        "sklearn_cells.nn.lstm.nn.Linear",  # reached through sklearn_cells, defined elsewhere
+        "sklearn_cells.nn.no_such_module.Net",
+    ],
+)
+def test_an_unknown_module_path_in_a_saved_net_is_refused(fitted, module_path, tmp_path):
+    estimator = fitted["LSTMTrajectoryClassifier"][0]
+    data = sio.dumps(estimator)
+    src = zipfile.ZipFile(io.BytesIO(data))
+    schema = src.read("schema.json").decode()
+    assert schema.count("sklearn_cells.nn.lstm.LSTMSequenceClassifier") == 1
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as dst:
+        for name in src.namelist():
+            content = src.read(name)
+            if name == "schema.json":
+                content = schema.replace("sklearn_cells.nn.lstm.LSTMSequenceClassifier",
+                                         module_path)
+            dst.writestr(name, content)
+    path = tmp_path / "model.skops"
+    path.write_bytes(out.getvalue())
+    with pytest.raises(TypeError, match=rf"refusing to build the torch module '{module_path}'"):
+        load(path)
+
+
+def test_types_outside_the_allow_list_need_trusted(tmp_path):
+    clf = sklearn_cells.LSTMTrajectoryClassifier(callbacks=[PrintLog()])
+    path = tmp_path / "model.skops"
+    with pytest.warns(UserWarning, match=r"load\(path, trusted=.*PrintLog"):
+        save(clf, path)
+    refused = ["builtins.print", "skorch.callbacks.logging.PrintLog"]
+    with pytest.raises(TypeError, match=re.escape(f"trusted={refused}")):
+        load(path)
+    loaded = load(path, trusted=refused)
+    assert isinstance(loaded.callbacks[0], PrintLog)
+
+
+def test_trusted_must_be_a_list_of_names(tmp_path):
+    path = tmp_path / "model.skops"
+    save(sklearn_cells.TrajectoryScaler(), path)
+    with pytest.raises(TypeError, match="list of type names"):
+        load(path, trusted="sklearn_cells.trajectory._scaler.TrajectoryScaler")
