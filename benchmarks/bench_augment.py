@@ -1,6 +1,6 @@
 """Benchmark the fused plain-torch augmentation against kornia's sequential ops (issue 13).
 
-``make_augmentation`` (seed 003's defaults: rotation 180 degrees, shift 0.1,
+``RandomAffine2d`` (seed 003's defaults: rotation 180 degrees, shift 0.1,
 shear 0.2 rad, zoom (0.8, 1.0), both flips) now returns
 :class:`~sklearn_cells.image._augment.RandomAffine2d`: one ``affine_grid`` +
 ``grid_sample`` per batch. Before issue 13 it returned kornia's
@@ -31,7 +31,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from sklearn_cells.image._augment import make_augmentation
+from sklearn_cells.image import RandomAffine2d
 
 from _machine import machine  # benchmarks/_machine.py, beside this script
 
@@ -76,7 +76,7 @@ def _time_calls(module, x, n_calls, device) -> tuple[float, float]:
 
 
 def bench(device: str, quick: bool) -> list[dict]:
-    modules = {"fused": make_augmentation().to(device), "kornia": kornia_augmentation().to(device)}
+    modules = {"fused": RandomAffine2d().to(device), "kornia": kornia_augmentation().to(device)}
     rounds, n_calls = (3, 5) if quick else (15, 20)
     rows = []
     for shape in SHAPES:

@@ -2,7 +2,7 @@
 
 Run from the repository root::
 
-    python benchmarks/bench_frame_importance.py           # ~8 min on a shared 2-core CPU
+    python benchmarks/bench_frame_importance.py           # ~5 min on a shared 2-core CPU
     python benchmarks/bench_frame_importance.py --quick   # smoke run (~15 s)
 
 For each family of events of ``make_migration_videos`` (``events="ordinary"``:
@@ -39,7 +39,9 @@ and the example's attention settings did no better (0.61). Change it with
 ``--network '{"n_context": 16, ...}'``.
 
 Results go to ``benchmarks/results/frame_importance_<device>.md``
-(``_quick`` for ``--quick``). ``torch.set_num_threads(1)`` on CPU.
+(``_quick`` for ``--quick``; other seeds, families or networks add to the
+name, so they never overwrite the default run). ``torch.set_num_threads(1)``
+on CPU.
 """
 
 from __future__ import annotations
@@ -250,7 +252,14 @@ def main(argv=None):
         results["notes"].append("--quick: a smoke run; the figures mean nothing.")
 
     RESULTS.mkdir(exist_ok=True)
+    # Runs other than the default one must not overwrite its results.
     name = "frame_importance_" + args.device.replace(":", "") + ("_quick" if args.quick else "")
+    if args.seed:
+        name += f"_seed{args.seed}"
+    if set(args.families) != set(FAMILIES):
+        name += "_" + "_".join(args.families)
+    if args.network:
+        name += "_custom"
     (RESULTS / f"{name}.md").write_text(markdown(results))
     print(markdown(results))
     return results

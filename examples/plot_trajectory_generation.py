@@ -14,6 +14,12 @@ class-conditional model. We choose the number of mixture components by
 held-out likelihood with :class:`~sklearn.model_selection.GridSearchCV`,
 generate trajectories per class, and compare them with held-out real ones:
 side by side, as statistic densities and as a table of distances.
+
+Run it as a script: ``python examples/plot_trajectory_generation.py``.
+``--quick`` (or the environment variable ``SKLEARN_CELLS_EXAMPLES_QUICK=1``,
+which the documentation build sets) trains for fewer epochs: a smoke test whose
+generated trajectories match the real ones less closely than a full run's.
+``--out DIR`` saves the figures in ``DIR`` (nothing is written without it).
 """
 
 # %%
@@ -21,6 +27,10 @@ side by side, as statistic densities and as a table of distances.
 # ---------------------------------------------------------------
 # Collagen tracks are recorded every 2.5 min, plastic and fibronectin every
 # minute; like the seed, we bring them to 5 min first.
+import argparse
+import os
+from pathlib import Path
+
 import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, train_test_split
@@ -37,6 +47,26 @@ from sklearn_cells.trajectory import (
     displacement_drift_test,
     resample_trajectories,
 )
+
+# sphinx-gallery runs the file with its own arguments: unknown ones are ignored.
+parser = argparse.ArgumentParser(description="Generating cell trajectories with an LSTM MDN")
+parser.add_argument("--quick", action="store_true",
+                    help="fewer training epochs (also SKLEARN_CELLS_EXAMPLES_QUICK=1)")
+parser.add_argument("--out", type=Path, default=None,
+                    help="folder to save the figures in (default: not saved)")
+args, _ = parser.parse_known_args()
+QUICK = args.quick or os.environ.get("SKLEARN_CELLS_EXAMPLES_QUICK", "") not in ("", "0")
+# Epochs of the search and of the final fit (the estimator's default is 100).
+SEARCH_EPOCHS, FINAL_EPOCHS = (5, 40) if QUICK else (15, 100)
+print(f"mode: {'quick (fewer epochs than a full run)' if QUICK else 'full'}")
+
+
+def save(fig, name, **kwargs):
+    """Save ``fig`` in the ``--out`` folder, if one was given."""
+    if args.out is not None:
+        args.out.mkdir(parents=True, exist_ok=True)
+        fig.savefig(args.out / name, **kwargs)
+
 
 X, y, intervals = make_trajectories(return_intervals=True, random_state=0)
 X = resample_trajectories(X, intervals, 5.0)
@@ -55,7 +85,7 @@ print(f"{len(X_train)} training and {len(X_test)} held-out trajectories")
 # models directly. Short fits are enough to rank the candidates; the chosen
 # setting is then trained fully.
 search = GridSearchCV(
-    MDNTrajectoryGenerator(max_epochs=15, random_state=0),
+    MDNTrajectoryGenerator(max_epochs=SEARCH_EPOCHS, random_state=0),
     {"n_components": [1, 10]},
     cv=StratifiedKFold(2, shuffle=True, random_state=0),
     refit=False,  # the chosen setting is trained fully below
@@ -64,7 +94,7 @@ search.fit(X_train, y_train)
 for params, score in zip(search.cv_results_["params"], search.cv_results_["mean_test_score"]):
     print(f"{params}: held-out log-likelihood per step {score:.3f}")
 
-generator = MDNTrajectoryGenerator(**search.best_params_, random_state=0)
+generator = MDNTrajectoryGenerator(**search.best_params_, max_epochs=FINAL_EPOCHS, random_state=0)
 generator.fit(X_train, y_train)
 print(f"held-out log-likelihood per step: {generator.score(X_test, y_test):.3f}")
 
@@ -86,7 +116,7 @@ for k, c in enumerate(generator.classes_):
         time_unit="min", length_unit="um",
     )
 fig.tight_layout()
-fig.savefig("trajectory_generation_tracks.png", dpi=80)
+save(fig, "trajectory_generation_tracks.png", dpi=80)
 
 # %%
 # Statistics: real against generated
@@ -100,7 +130,7 @@ for row, c in zip(axes, generator.classes_):
     plot_statistic_densities({"real": real[c], "generated": generated[c]}, dt=5.0, axes=row)
     row[0].set_title(c, loc="left")
 fig.tight_layout()
-fig.savefig("trajectory_generation_statistics.png", dpi=80)
+save(fig, "trajectory_generation_statistics.png", dpi=80)
 
 fig, axes = plt.subplots(1, 6, figsize=(20, 3.4), sharex=True, sharey=False)
 for k, c in enumerate(generator.classes_):
@@ -108,7 +138,7 @@ for k, c in enumerate(generator.classes_):
         {f"{c} real": real[c], f"{c} generated": generated[c]}, dt=5.0, axes=axes[2 * k : 2 * k + 2]
     )
 fig.tight_layout()
-fig.savefig("trajectory_generation_persistence_speed.png", dpi=80)
+save(fig, "trajectory_generation_persistence_speed.png", dpi=80)
 
 # %%
 # The comparison table gives one row per statistic; ``std_ratio`` below 1

@@ -23,7 +23,6 @@ module class must be a ``torch.nn.Module`` defined in ``sklearn_cells``.
 
 from __future__ import annotations
 
-import importlib
 import os
 import warnings
 import zipfile
@@ -34,6 +33,8 @@ import skops.io as sio
 from sklearn.base import BaseEstimator
 from skorch import NeuralNet
 
+from ._net_state import resolve_class
+
 __all__ = ["load", "save"]
 
 _PACKAGES = ("sklearn_cells", "sklearn", "imblearn")
@@ -41,20 +42,8 @@ _PACKAGES = ("sklearn_cells", "sklearn", "imblearn")
 
 def _is_allowed(type_name: str) -> bool:
     """Whether ``type_name`` is an estimator class of an allowed package."""
-    module_name, _, name = type_name.rpartition(".")
-    if module_name.split(".")[0] not in _PACKAGES:
-        return False
-    try:  # importing a module of these packages runs only their own code
-        cls = getattr(importlib.import_module(module_name), name)
-    except (ImportError, AttributeError, ValueError):
-        return False
-    return (
-        isinstance(cls, type)
-        and cls.__module__ == module_name
-        and cls.__qualname__ == name
-        and issubclass(cls, BaseEstimator)
-        and not issubclass(cls, NeuralNet)
-    )
+    cls = resolve_class(type_name, _PACKAGES, BaseEstimator)
+    return cls is not None and not issubclass(cls, NeuralNet)
 
 
 def _refused(untrusted: Iterable[str], trusted: Iterable[str]) -> list[str]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import importlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from numbers import Integral, Real
@@ -33,6 +32,8 @@ from skorch.dataset import unpack_data
 from skorch.helper import predefined_split
 from skorch.history import History
 from skorch.utils import TeeGenerator
+
+from ._net_state import net_to_plain, plain_to_net
 
 __all__ = ["TorchEstimator", "FitData", "MixedPrecisionNet", "check_device", "torch_seed_context", "make_callbacks"]
 
@@ -258,176 +259,6 @@ def _accelerated(net_class: type) -> type:
     return type(f"Accelerated{net_class.__name__}", (AccelerateMixin, net_class), {})
 
 
-# -- persistence: a fitted net as plain data ----------------------------------
-#
-# skorch nets and torch modules hold code references that a safe format (skops)
-# must not load. A fitted ``net_`` is therefore saved as plain data: the import
-# path of its module class, the ``module__*`` parameters, the weights as numpy
-# arrays and the history; pickle, joblib and copy.deepcopy go the same way.
-
-
-def _plain(value, where: str, *, strict: bool = True):
-    """``value`` as built-in Python values and numpy arrays only.
-
-    ``strict=False`` (for the history) writes anything else as its ``repr``.
-    """
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray) and value.dtype != object:
-        return value
-    if isinstance(value, torch.Tensor):
-        return value.detach().cpu().numpy()
-    if isinstance(value, (list, tuple)):
-        items = [_plain(v, where, strict=strict) for v in value]
-        return tuple(items) if isinstance(value, tuple) else items
-    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
-        return {k: _plain(v, f"{where}[{k!r}]", strict=strict) for k, v in value.items()}
-    if not strict:
-        return repr(value)
-    raise TypeError(
-        f"{where} is a {type(value).__name__}, which cannot be saved as plain data; the "
-        "module of a TorchEstimator must be built from numbers, strings, bools, None and "
-        "tuples, lists or dicts of them."
-    )
-
-
-def _module_device(module: torch.nn.Module) -> torch.device:
-    for tensor in module.parameters():
-        return tensor.device
-    for tensor in module.buffers():
-        return tensor.device
-    return torch.device("cpu")
-
-
-def _unwrap(module: torch.nn.Module) -> torch.nn.Module:
-    """The user's module inside a (Distributed)DataParallel or torch.compile wrapper."""
-    while True:
-        if isinstance(module, (torch.nn.DataParallel, torch.nn.parallel.DistributedDataParallel)):
-            module = module.module
-        elif isinstance(getattr(module, "_orig_mod", None), torch.nn.Module):
-            module = module._orig_mod
-        else:
-            return module
-
-
-def _net_to_plain(net: NeuralNet, state: dict) -> dict:
-    """The state of a fitted skorch net as plain data (weights on the CPU).
-
-    The estimator's other attributes that hold parts of the module
-    (``LipNetClassifier.module_``) are taken out of ``state`` and recorded by
-    their path inside the module.
-    """
-    module = _unwrap(net.module_)
-    paths = {id(m): path for path, m in module.named_modules()}
-    attributes = {}
-    for name, value in list(state.items()):
-        if isinstance(value, torch.nn.Module):
-            if id(_unwrap(value)) not in paths:
-                raise TypeError(
-                    f"the estimator's attribute {name} is a torch module outside net_ and "
-                    "cannot be saved; keep modules inside the skorch net."
-                )
-            attributes[name] = paths[id(_unwrap(value))]
-            del state[name]
-    cls = net.module
-    if not (isinstance(cls, type) and issubclass(cls, torch.nn.Module)):
-        raise TypeError(
-            f"net_.module must be a torch.nn.Module class to be saved; got "
-            f"{type(cls).__name__}. Pass module=<class> and module__<name>=<value> to the "
-            "skorch net instead of a module instance."
-        )
-    kwargs = {k: _plain(v, f"net_ parameter module__{k}")
-              for k, v in net.get_params_for("module").items()}
-    return {
-        "module": f"{cls.__module__}.{cls.__qualname__}",
-        "module_kwargs": kwargs,
-        "state_dict": {k: v.detach().cpu().numpy() for k, v in module.state_dict().items()},
-        "history": _plain(list(net.history), "net_.history", strict=False),
-        "device": str(_module_device(module)),
-        "attributes": attributes,
-    }
-
-
-def _module_class(path) -> type:
-    """The torch module class at ``path``, which must be defined in sklearn_cells.
-
-    A saved file names the class to build; allowing any class would let a
-    crafted file run code, so only sklearn_cells' own modules are accepted.
-    """
-    module_name, _, name = str(path).rpartition(".")
-    refused = TypeError(
-        f"refusing to build the torch module {path!r}: a saved sklearn_cells estimator may "
-        "only use torch.nn.Module classes defined in sklearn_cells. The file is corrupted, "
-        "was not written by sklearn_cells.save, or comes from a newer version."
-    )
-    if not isinstance(path, str) or module_name.split(".")[0] != "sklearn_cells":
-        raise refused
-    try:
-        cls = getattr(importlib.import_module(module_name), name)
-    except (ImportError, AttributeError) as exc:
-        raise refused from exc
-    if not (
-        isinstance(cls, type)
-        and issubclass(cls, torch.nn.Module)
-        and cls.__module__ == module_name
-        and cls.__qualname__ == name
-    ):
-        raise refused
-    return cls
-
-
-def _restore_device(saved) -> str:
-    """The device a net was saved from when it is present here, else the CPU."""
-    try:
-        return check_device(saved)
-    except ValueError:
-        return "cpu"
-
-
-def _plain_to_net(state: dict, net_class: type, *, use_amp: bool) -> NeuralNet:
-    """A skorch net for inference rebuilt from :func:`_net_to_plain`'s data.
-
-    Only ``module_``, ``device`` and ``history`` are set up: the net is not
-    initialised (no criterion, optimizer or callbacks), which
-    :meth:`TorchEstimator._fit` recognises to rebuild a full net when
-    training continues.
-    """
-    keys = {"module", "module_kwargs", "state_dict", "history", "device"}
-    if not (isinstance(state, dict) and keys <= state.keys()
-            and isinstance(state["state_dict"], dict) and isinstance(state["history"], list)):
-        raise TypeError(
-            f"the saved net_ is malformed: expected a dict with {sorted(keys)}. The file is "
-            "corrupted or was not written by sklearn_cells."
-        )
-    cls = _module_class(state["module"])
-    kwargs = state["module_kwargs"]
-    if not (isinstance(kwargs, dict) and all(isinstance(k, str) for k in kwargs)):
-        raise TypeError("the saved module parameters are not a dict of names to values.")
-    weights = {}
-    for name, value in state["state_dict"].items():
-        if not (isinstance(value, np.ndarray) and value.dtype != object):
-            raise TypeError(f"the saved weight {name!r} is not a numeric array.")
-        weights[name] = torch.from_numpy(np.array(value))  # a writable copy of our own
-    device = _restore_device(state["device"])
-    extra = {}
-    if issubclass(net_class, MixedPrecisionNet):
-        extra["use_amp"] = use_amp and torch.device(device).type == "cuda"
-    net = net_class(
-        module=cls, criterion=None, device=device, history=History(state["history"]),
-        **{f"module__{k}": v for k, v in kwargs.items()}, **extra,
-    )
-    # Building the module draws initial weights: keep the caller's torch RNG as it was.
-    # skorch's _initialize_module registers module_ (train/eval switching, device).
-    with torch.random.fork_rng(devices=[]):
-        net._initialize_module()
-    # assign=True keeps the saved dtypes; shapes and names are still checked.
-    net.module_.load_state_dict(weights, strict=True, assign=True)
-    net.module_.to(device)
-    return net
-
-
 @dataclass
 class FitData:
     """What an estimator's ``_prepare_fit`` hands to :class:`TorchEstimator`.
@@ -469,9 +300,27 @@ class TorchEstimator(BaseEstimator):
        datasets (``_make_datasets``) and the net (``_net_params``), train;
     4. set the fitted attributes and ``net_``.
 
-    ``warm_start=True`` (where the subclass has it) and :meth:`partial_fit`
-    continue training the fitted net; a continued fit draws its shuffles from
-    a new seed, so it does not replay the first one's.
+    Parameters shared by the subclasses (besides ``lr``, ``max_epochs``,
+    ``batch_size``, ``device``, ``random_state`` and ``verbose``):
+
+    mixed_precision : bool
+        Train with float16 autocast and gradient scaling when ``device`` is
+        CUDA; ignored on CPU, so the same estimator runs on either.
+    warm_start : bool
+        When True, ``fit`` continues training the fitted network (as
+        :meth:`partial_fit` does for one epoch) instead of starting afresh;
+        a continued fit draws its shuffles from a new seed, so it does not
+        replay the first one's. A loaded or unpickled model continues with a
+        fresh optimizer.
+    callbacks : list of skorch callbacks or None
+        Added after the built-in ones, e.g. ``skorch.callbacks.Checkpoint``
+        or ``LRScheduler``. Every fit uses fresh copies, so the estimator
+        stays clone- and search-safe.
+    accelerator : accelerate.Accelerator or None
+        Train through Hugging Face accelerate (skorch's ``AccelerateMixin``):
+        data-parallel on several GPUs when the script is started with
+        ``accelerate launch``, and accelerate's mixed precision. The
+        accelerator places the model; ``device`` is not used.
     """
 
     _parameter_constraints: dict = {
@@ -652,7 +501,7 @@ class TorchEstimator(BaseEstimator):
         # pickle, joblib, copy and sklearn_cells.save see the net as plain data.
         state = dict(super().__getstate__())
         if isinstance(state.get("net_"), NeuralNet):
-            state["net_"] = _net_to_plain(state["net_"], state)
+            state["net_"] = net_to_plain(state["net_"])
         return state
 
     def __setstate__(self, state):
@@ -660,14 +509,12 @@ class TorchEstimator(BaseEstimator):
         net = state.pop("net_", None)
         super().__setstate__(state)
         if isinstance(net, dict):
-            attributes = net.get("attributes", {})
-            net = _plain_to_net(net, self._net_class,
-                                use_amp=bool(getattr(self, "mixed_precision", False)))
-            for name, path in dict(attributes).items():
-                if not (isinstance(name, str) and name.isidentifier() and name.endswith("_")
-                        and not name.startswith("_") and isinstance(path, str)):
-                    raise TypeError(f"refusing to restore the attribute {name!r}={path!r}.")
-                setattr(self, name, net.module_.get_submodule(path))
+            try:  # the device it was saved from when present here, else the CPU
+                device = check_device(net.get("device", "cpu"))
+            except ValueError:
+                device = "cpu"
+            use_amp = getattr(self, "mixed_precision", False) and device.startswith("cuda")
+            net = plain_to_net(net, self._net_class, device=device, use_amp=use_amp)
         if net is not None:
             self.net_ = net
 

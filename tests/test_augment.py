@@ -1,4 +1,4 @@
-"""RandomAffine2d / make_augmentation: fused plain-torch augmentation (issue 13)."""
+"""RandomAffine2d: fused plain-torch augmentation (issue 13)."""
 
 import importlib.util
 import math
@@ -13,7 +13,6 @@ from sklearn_cells.image._augment import (
     RandomAffine2d,
     _affine_grid,
     _affine_theta,
-    make_augmentation,
 )
 
 OFF = dict(rotation=0, shift=0, shear=0, zoom=None, hflip=False, vflip=False)
@@ -59,8 +58,8 @@ def _moments(img):
 
 # --------------------------------------------------------------- identity
 def test_everything_off_gives_none_and_an_identity_module():
-    assert make_augmentation(**OFF) is None
-    assert make_augmentation(**{**OFF, "zoom": (1.0, 1.0)}) is None
+    assert RandomAffine2d(**OFF).is_identity
+    assert RandomAffine2d(**{**OFF, "zoom": (1.0, 1.0)}).is_identity
     x = torch.rand(3, 2, 9, 7)
     module = RandomAffine2d(**OFF)
     assert module.is_identity
@@ -74,7 +73,7 @@ def test_zero_transform_matrix_is_identity_up_to_rounding():
 
 def test_eval_mode_is_identity_and_train_mode_is_not():
     x = torch.rand(4, 1, 16, 16)
-    module = make_augmentation()
+    module = RandomAffine2d()
     module.eval()
     assert module(x) is x
     module.train()
@@ -84,7 +83,7 @@ def test_eval_mode_is_identity_and_train_mode_is_not():
 def test_input_is_not_modified():
     x = torch.rand(4, 2, 12, 10)
     before = x.clone()
-    make_augmentation()(x)
+    RandomAffine2d()(x)
     assert torch.equal(x, before)
 
 
@@ -185,7 +184,7 @@ def test_random_shifts_stay_within_the_range_and_spread_over_it():
 
 def test_reproducible_under_manual_seed_and_different_per_seed():
     x = torch.rand(8, 1, 16, 16)
-    module = make_augmentation()
+    module = RandomAffine2d()
     torch.manual_seed(3)
     a = module(x)
     torch.manual_seed(3)
@@ -199,7 +198,7 @@ def test_reproducible_under_manual_seed_and_different_per_seed():
 def test_every_image_of_a_batch_gets_its_own_transform():
     torch.manual_seed(0)
     x = torch.rand(1, 1, 16, 16).repeat(8, 1, 1, 1)
-    out = make_augmentation()(x).flatten(1)
+    out = RandomAffine2d()(x).flatten(1)
     distances = torch.cdist(out, out)
     off_diagonal = distances[~torch.eye(8, dtype=bool)]
     assert off_diagonal.min() > 0.1
@@ -222,14 +221,14 @@ def test_padding_mode_fills_the_pixels_brought_in(padding_mode, edges):
 @pytest.mark.parametrize("shape", [(5, 1, 28, 28), (3, 4, 12, 20), (2, 3, 17, 9)])
 def test_any_channels_and_non_square_images(shape):
     x = torch.rand(*shape)
-    out = make_augmentation()(x)
+    out = RandomAffine2d()(x)
     assert out.shape == x.shape and out.dtype == x.dtype
 
 
 @pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float64])
 def test_other_float_dtypes_follow_the_float32_result(dtype):
     x = torch.rand(4, 2, 12, 16)
-    module = make_augmentation()
+    module = RandomAffine2d()
     torch.manual_seed(1)
     ref = module(x)
     torch.manual_seed(1)
@@ -242,7 +241,7 @@ def test_other_float_dtypes_follow_the_float32_result(dtype):
 @pytest.mark.cuda
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float16])
 def test_cuda_batches_stay_on_the_device(dtype):
-    module = make_augmentation().to("cuda")
+    module = RandomAffine2d().to("cuda")
     x = torch.rand(8, 3, 20, 24, device="cuda", dtype=dtype)
     torch.manual_seed(0)
     a = module(x)
@@ -261,7 +260,7 @@ def test_works_without_kornia(monkeypatch):
     spec = importlib.util.spec_from_file_location("_augment_without_kornia", path)
     fresh = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(fresh)
-    out = fresh.make_augmentation()(torch.rand(4, 1, 28, 28))
+    out = fresh.RandomAffine2d()(torch.rand(4, 1, 28, 28))
     assert out.shape == (4, 1, 28, 28)
 
     from sklearn_cells.image import LipNetClassifier
@@ -298,13 +297,11 @@ def test_works_without_kornia(monkeypatch):
 )
 def test_bad_parameters_raise_clear_errors(params, error, match):
     with pytest.raises(error, match=match):
-        make_augmentation(**params)
-    with pytest.raises(error, match=match):
         RandomAffine2d(**params)
 
 
 def test_bad_batches_raise_clear_errors():
-    module = make_augmentation()
+    module = RandomAffine2d()
     with pytest.raises(ValueError, match=r"\(batch, C, H, W\).*unsqueeze\(1\)"):
         module(torch.rand(4, 28, 28))
     with pytest.raises(TypeError, match="floating-point.*x.float"):

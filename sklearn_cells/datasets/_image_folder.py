@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.utils import Bunch
 
-from ._particles import _PILLOW, _TIFF, read_image
+from ._particles import _PILLOW, _TIFF, _read_image_file
 
 __all__ = ["load_image_folder", "load_tiff_stack"]
 
@@ -81,15 +81,7 @@ def _mask_name_parser(mask_pattern: str) -> re.Pattern:
 
 
 def _read(path: Path) -> np.ndarray:
-    try:
-        image = read_image(path)
-    except ImportError:
-        raise
-    except Exception as exc:  # any decoder failure: name the file, keep the cause
-        raise ValueError(
-            f"Cannot read {path}: {exc}. The file is corrupt or not a valid "
-            f"{path.suffix.lower()} image; re-export it or remove it from the folder."
-        ) from exc
+    image = _read_image_file(path)
     while image.ndim > 2 and image.shape[0] == 1:  # (1, H, W) pages
         image = image[0]
     if image.ndim == 3 and image.shape[-1] == 1:

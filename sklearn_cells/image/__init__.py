@@ -1,7 +1,7 @@
 """Images: particle crops (masking, LipNet, hand-made features) and time-lapse
 frames (background, normalisation, temporal context, U-Net)."""
 
-from ._augment import make_augmentation
+from ._augment import RandomAffine2d
 from ._background import BackgroundSubtractor
 from ._lipnet import LipNetClassifier
 from ._masking import ParticleMasker
@@ -23,5 +23,5 @@ __all__ = [
     "TimelapseFrames",
     "UNetSegmenter",
     "check_particles",
-    "make_augmentation",
+    "RandomAffine2d",
 ]

@@ -10,7 +10,7 @@ a batch ``(batch, C, H, W)`` is resampled once, on whatever device it lives
 on, with no optional dependency. It replaces kornia's sequential
 ``RandomAffine`` + two random flips: 4.4x less CPU time on a 32x1x28x28
 batch, 3.7x on 8x1x128x128 (``benchmarks/results/augment_cpu.md``).
-:func:`make_augmentation` builds it from the estimators' switches.
+LipNetClassifier builds it from its augmentation switches.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["RandomAffine2d", "make_augmentation"]
+__all__ = ["RandomAffine2d"]
 
 _PADDING_MODES = ("zeros", "border", "reflection")
 
@@ -245,67 +245,3 @@ class RandomAffine2d(nn.Module):
             align_corners=False,
         )
         return out.to(x.dtype)
-
-
-def make_augmentation(
-    *,
-    rotation: float = 180.0,
-    shift: float = 0.1,
-    shear: float = 0.2,
-    zoom: tuple[float, float] | None = (0.8, 1.0),
-    hflip: bool = True,
-    vflip: bool = True,
-    padding_mode: str = "zeros",
-) -> RandomAffine2d | None:
-    """Random affine transforms and flips as one plain-torch module.
-
-    Each switch is off at 0 / ``None`` / ``False``; with everything off the
-    function returns ``None``. Parameters are those of
-    :class:`RandomAffine2d`, which this builds.
-
-    Parameters
-    ----------
-    rotation : float, default=180.0
-        Maximum rotation angle in degrees (uniform in ``[-rotation, rotation]``).
-    shift : float, default=0.1
-        Maximum translation as a fraction of height and width.
-    shear : float, default=0.2
-        Maximum shear angle in radians, the convention of the Keras version
-        the seed used (0.2 rad is about 11.5 degrees), parallel to the x axis.
-    zoom : (float, float) or None, default=(0.8, 1.0)
-        Keras-style zoom range: a factor ``z`` in the range divides the
-        image coordinates, so ``z < 1`` magnifies the content (at most
-        ``1 / 0.8 = 1.25`` times by default, "zoom by a maximum of 20 %").
-    hflip, vflip : bool, default=True
-        Flip left-right / up-down with probability 1/2.
-    padding_mode : {"zeros", "border", "reflection"}, default="zeros"
-        What fills the pixels that a transform brings in from outside: zeros
-        match masked inputs (``crop_mask``), "border" suits unmasked crops.
-
-    Returns
-    -------
-    augmentation : RandomAffine2d or None
-        Applies a different random transform to every image of a batch in
-        training mode; the identity in evaluation mode.
-
-    Raises
-    ------
-    ValueError
-        If a range is negative, ``zoom`` is not ``0 < low <= high``, ``shear``
-        is not below ``pi / 2`` or ``padding_mode`` is unknown.
-    TypeError
-        If a range is not a number, ``zoom`` not a pair or a flip not a bool.
-
-    Examples
-    --------
-    >>> import torch
-    >>> aug = make_augmentation(rotation=90, shift=0.0, shear=0.0, zoom=None)
-    >>> aug(torch.rand(8, 1, 28, 28)).shape
-    torch.Size([8, 1, 28, 28])
-    >>> make_augmentation(rotation=0, shift=0, shear=0, zoom=None, hflip=False, vflip=False)
-    """
-    module = RandomAffine2d(
-        rotation=rotation, shift=shift, shear=shear, zoom=zoom, hflip=hflip, vflip=vflip,
-        padding_mode=padding_mode,
-    )
-    return None if module.is_identity else module

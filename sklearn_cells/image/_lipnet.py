@@ -30,7 +30,7 @@ from ..base import (
     real_in,
 )
 from ..nn.lipnet import LIPNET_ARCHITECTURES, LipNet
-from ._augment import make_augmentation
+from ._augment import RandomAffine2d
 
 __all__ = ["LipNetClassifier"]
 
@@ -39,7 +39,7 @@ class _LipNetModule(nn.Module):
     """LipNet behind input standardisation and (training-only) augmentation.
 
     Built from plain values (those of :class:`~sklearn_cells.nn.lipnet.LipNet`,
-    the :func:`make_augmentation` switches as a dict or ``None``, and the input
+    the :class:`RandomAffine2d` settings as a dict or ``None``, and the input
     mean and standard deviation), so a saved net is rebuilt from its
     ``module__*`` parameters like the other estimators' (``sklearn_cells.load``).
     Augmentation runs on the raw inputs, so that the zeros it pads with equal
@@ -66,7 +66,8 @@ class _LipNetModule(nn.Module):
             architecture, n_classes, in_channels=in_channels, input_size=tuple(input_size),
             n_filters=n_filters, n_hidden=n_hidden, dropout=dropout,
         )
-        self.augment = None if augmentation is None else make_augmentation(**augmentation)
+        augment = None if augmentation is None else RandomAffine2d(**augmentation)
+        self.augment = None if augment is None or augment.is_identity else augment
         self.register_buffer("mean", torch.tensor(float(mean)))
         self.register_buffer("std", torch.tensor(float(std)))
 
@@ -208,19 +209,11 @@ class LipNetClassifier(ClassifierMixin, TorchEstimator):
         by an over-sampler before this step may appear on both sides.
     validation_fraction : float, default=0.1
     n_iter_no_change : int, default=5
-    mixed_precision : bool, default=False
-        Train with float16 autocast and gradient scaling when ``device`` is
-        CUDA; ignored on CPU, so the same estimator runs on either.
-    warm_start : bool, default=False
-        When True, ``fit`` continues training the existing network.
-    callbacks : list of skorch callbacks or None, default=None
-        Added after the built-in ones (early stopping, progress bar); each
-        fit uses fresh copies.
-    accelerator : accelerate.Accelerator or None, default=None
-        Train through Hugging Face accelerate (skorch's ``AccelerateMixin``):
-        multi-GPU data parallelism when the script is started with
-        ``accelerate launch``, and accelerate's mixed precision. The
-        accelerator then places the model and ``device`` is not used.
+    mixed_precision, warm_start, callbacks, accelerator
+        Shared by the torch estimators (see
+        :class:`~sklearn_cells.base.TorchEstimator`): CUDA mixed precision, continued
+        training, skorch callbacks run after the built-in ones (early stopping, progress
+        bar), and Hugging Face accelerate for several GPUs.
     device : str, default="cpu"
         Torch device for training and prediction ("cuda" where available).
     random_state : int, RandomState instance or None, default=None
@@ -346,7 +339,7 @@ class LipNetClassifier(ClassifierMixin, TorchEstimator):
     }
 
     def _augmentation_params(self) -> dict | None:
-        """The :func:`make_augmentation` switches, or None without augmentation."""
+        """The :class:`RandomAffine2d` settings, or None without augmentation."""
         if not self.augment:
             return None
         return {
@@ -459,10 +452,11 @@ class LipNetClassifier(ClassifierMixin, TorchEstimator):
             params.update(optimizer=torch.optim.SGD, optimizer__momentum=self.momentum)
         return params
 
-    def _fit(self, X, y=None, **kwargs):
-        super()._fit(X, y, **kwargs)
-        self.module_ = self.net_.module_.net
-        return self
+    @property
+    def module_(self) -> nn.Module:
+        """The trained LipNet (without standardisation and augmentation)."""
+        check_is_fitted(self, "net_")
+        return self.net_.module_.net
 
     # ----------------------------------------------------------------- predict
     def predict_proba(self, X) -> np.ndarray:

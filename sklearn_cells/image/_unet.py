@@ -280,16 +280,11 @@ class UNetSegmenter(ClassifierMixin, TorchEstimator):
     mixed_precision : bool, default=True
         Use float16 autocast and gradient scaling when ``device`` is CUDA; ignored on CPU,
         so the same estimator runs unchanged on either.
-    warm_start : bool, default=False
-        When True, ``fit`` continues training the existing network.
-    callbacks : list of skorch callbacks or None, default=None
-        Added after the built-in ones (Dice recorder, learning-rate decay,
-        early stopping, progress bar); each fit uses fresh copies.
-    accelerator : accelerate.Accelerator or None, default=None
-        Train through Hugging Face accelerate (skorch's ``AccelerateMixin``):
-        multi-GPU data parallelism when the script is started with
-        ``accelerate launch``, and accelerate's mixed precision. The
-        accelerator then places the model and ``device`` is not used.
+    warm_start, callbacks, accelerator
+        Shared by the torch estimators (see
+        :class:`~sklearn_cells.base.TorchEstimator`): continued training, skorch
+        callbacks run after the built-in ones (Dice recorder, learning-rate decay, early
+        stopping, progress bar), and Hugging Face accelerate for several GPUs.
     device : str, default="cpu"
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, crops, augmentation, dropout and batch order: two fits

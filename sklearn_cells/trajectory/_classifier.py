@@ -103,20 +103,12 @@ class LSTMTrajectoryClassifier(ClassifierMixin, TorchEstimator):
         ``n_iter_no_change`` epochs, keeping the best weights.
     validation_fraction : float, default=0.1
     n_iter_no_change : int, default=10
-    mixed_precision : bool, default=False
-        Train with float16 autocast and gradient scaling when ``device`` is
-        CUDA; ignored on CPU, so the same estimator runs on either.
-    warm_start : bool, default=False
-        When True, ``fit`` continues training the existing network.
-    callbacks : list of skorch callbacks or None, default=None
-        Added after the built-in ones (early stopping, learning-rate schedule,
-        progress bar), e.g. ``skorch.callbacks.Checkpoint``. Each fit uses
-        fresh copies, so the estimator stays clone- and search-safe.
-    accelerator : accelerate.Accelerator or None, default=None
-        Train through Hugging Face accelerate (skorch's ``AccelerateMixin``):
-        multi-GPU data parallelism when the script is started with
-        ``accelerate launch``, and accelerate's mixed precision. The
-        accelerator then places the model and ``device`` is not used.
+    mixed_precision, warm_start, callbacks, accelerator
+        Shared by the torch estimators (see
+        :class:`~sklearn_cells.base.TorchEstimator`): CUDA mixed precision, continued
+        training, skorch callbacks run after the built-in ones (early stopping,
+        learning-rate schedule, progress bar), and Hugging Face accelerate for several
+        GPUs.
     device : str, default="cpu"
         Torch device for training and prediction; "cuda" without CUDA is an error.
     random_state : int, RandomState or None, default=None

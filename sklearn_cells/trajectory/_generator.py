@@ -261,20 +261,12 @@ class MDNTrajectoryGenerator(DensityMixin, TorchEstimator):
         Windows per batch.
     gradient_clip : float, default=1.0
         Largest gradient norm (clipping keeps training stable on heavy tails).
-    mixed_precision : bool, default=False
-        Train with float16 autocast and gradient scaling when ``device`` is
-        CUDA; ignored on CPU, so the same estimator runs on either.
-    warm_start : bool, default=False
-        When True, ``fit`` continues training the existing network, with the
-        first fit's scaling and classes.
-    callbacks : list of skorch callbacks or None, default=None
-        Added after the built-in ones (gradient clipping, learning-rate decay,
-        progress bar); each fit uses fresh copies.
-    accelerator : accelerate.Accelerator or None, default=None
-        Train through Hugging Face accelerate (skorch's ``AccelerateMixin``):
-        multi-GPU data parallelism when the script is started with
-        ``accelerate launch``, and accelerate's mixed precision. The
-        accelerator then places the model and ``device`` is not used.
+    mixed_precision, warm_start, callbacks, accelerator
+        Shared by the torch estimators (see
+        :class:`~sklearn_cells.base.TorchEstimator`): CUDA mixed precision, continued
+        training, skorch callbacks run after the built-in ones (gradient clipping,
+        learning-rate decay, progress bar), and Hugging Face accelerate for several
+        GPUs.
     device : str, default="cpu"
         Torch device for training, scoring and sampling; "cuda" without CUDA
         is an error.
