@@ -13,16 +13,17 @@ either.
 from __future__ import annotations
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from ._readout import normalise_importance, surprise
+from ._scorer import FrameScorerMixin
 from ._validation import check_videos
 
 __all__ = ["FrameChangeScorer"]
 
 
-class FrameChangeScorer(TransformerMixin, BaseEstimator):
+class FrameChangeScorer(FrameScorerMixin, BaseEstimator):
     """Score video frames by their mean squared change from the previous frame.
 
     The model-free baseline for
@@ -149,30 +150,4 @@ class FrameChangeScorer(TransformerMixin, BaseEstimator):
         """
         return self._changes(X)[0]
 
-    def score(self, X, y=None):
-        """Negative mean squared error of predicting each frame by the one before.
-
-        The same score as :meth:`AttentionFrameScorer.score
-        <sklearn_cells.video.AttentionFrameScorer.score>` for the predictor
-        "nothing moves": a network that scores below this has learned less
-        than copying the last frame.
-
-        Parameters
-        ----------
-        X : list of videos or array (n_videos, n_frames, [C,] H, W)
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        score : float
-        """
-        changes = np.concatenate([c[1:] for c in self.frame_changes(X)])
-        return -float(changes.mean())
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.three_d_array = False
-        tags.target_tags.required = False
-        tags.transformer_tags.preserves_dtype = []
-        return tags
+    _one_step_errors = frame_changes

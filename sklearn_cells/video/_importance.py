@@ -19,13 +19,18 @@ import numbers
 
 import numpy as np
 import torch
-from sklearn.base import TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 from skorch.dataset import Dataset
 
 from ..base import FitData, StrOptions, TorchEstimator, positive_int, real_in
 from ..nn.attention import NextFrameCriterion, NextFramePredictor
-from ._readout import attention_change, attention_received, normalise_importance, surprise
+from ._readout import (
+    attention_change,
+    attention_received,
+    normalise_importance,
+    surprise,
+)
+from ._scorer import FrameScorerMixin
 from ._validation import check_videos
 
 __all__ = ["AttentionFrameScorer"]
@@ -49,7 +54,7 @@ def _clips(videos, length):
     return np.stack(clips)
 
 
-class AttentionFrameScorer(TransformerMixin, TorchEstimator):
+class AttentionFrameScorer(FrameScorerMixin, TorchEstimator):
     """Score video frames with an attention-based next-frame predictor.
 
     ``fit`` trains, without labels, a network that predicts frames ``t + 1 ...
@@ -442,31 +447,4 @@ class AttentionFrameScorer(TransformerMixin, TorchEstimator):
         results, _ = self._per_video(X)
         return [errors for _, errors in results]
 
-    def score(self, X, y=None):
-        """Negative mean squared error of one-step-ahead predictions.
-
-        Every frame but the first of each video is predicted from the frames
-        before it (at most ``n_context``); higher is better, so
-        :class:`~sklearn.model_selection.GridSearchCV` can select by it. Only
-        the next frame is scored, whatever ``n_predict``, so that settings
-        with different ``n_context`` and ``n_predict`` are comparable.
-
-        Parameters
-        ----------
-        X : list of videos or array (n_videos, n_frames, [C,] H, W)
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        score : float
-        """
-        errors = np.concatenate([e[1:] for e in self.prediction_errors(X)])
-        return -float(errors.mean())
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.three_d_array = False
-        tags.target_tags.required = False
-        tags.transformer_tags.preserves_dtype = []
-        return tags
+    _one_step_errors = prediction_errors

@@ -17,9 +17,11 @@ import numbers
 import numpy as np
 from joblib import Parallel, delayed
 from scipy.stats import spearmanr
-from sklearn.base import BaseEstimator, TransformerMixin, clone
+from sklearn.base import BaseEstimator, clone
 from sklearn.utils import Bunch, check_random_state
 from sklearn.utils.validation import check_is_fitted
+
+from ._scorer import VideoTransformerMixin
 
 __all__ = [
     "FrameImportanceEnsemble",
@@ -62,7 +64,7 @@ def _default_estimator():
     return AttentionFrameScorer()
 
 
-class FrameImportanceEnsemble(TransformerMixin, BaseEstimator):
+class FrameImportanceEnsemble(VideoTransformerMixin, BaseEstimator):
     """Average the frame importance of several networks trained from different seeds.
 
     Each member is a clone of ``estimator`` with its own ``random_state``;
@@ -148,14 +150,6 @@ class FrameImportanceEnsemble(TransformerMixin, BaseEstimator):
         """Mean of the members' scores (negative prediction error)."""
         check_is_fitted(self, "estimators_")
         return float(np.mean([m.score(X) for m in self.estimators_]))
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = False
-        tags.input_tags.three_d_array = False
-        tags.target_tags.required = False
-        tags.non_deterministic = False
-        return tags
 
 
 def importance_rank_correlation(importance_a, importance_b) -> float:
