@@ -2,8 +2,10 @@
 
 Build with ``make -C docs html`` (examples are not run: fast) or
 ``make -C docs html-plot`` / ``SKLEARN_CELLS_DOCS_PLOT=1 make -C docs html``
-(examples are run and their output and figures embedded: minutes).
-``SKLEARN_CELLS_DOCS_OFFLINE=1`` skips the intersphinx inventories (no network).
+(examples are run in their quick mode and their output and figures embedded:
+minutes; ``SKLEARN_CELLS_EXAMPLES_QUICK=0`` runs them at full size, hours on a
+CPU). ``SKLEARN_CELLS_DOCS_OFFLINE=1`` skips the intersphinx inventories (no
+network); CI builds that way with ``-W`` (see ``docs/contributing.rst``).
 
 The API page is generated from the package itself: every sub-package's
 ``__all__`` becomes one section of ``api.rst`` (see :func:`_write_api_sections`),
@@ -74,10 +76,26 @@ intersphinx_timeout = 10
 # -- Example gallery ---------------------------------------------------------
 
 # The examples train neural networks for minutes each, so by default the
-# gallery only renders their code and text; ``-D plot_gallery=1`` (make
-# html-plot) or SKLEARN_CELLS_DOCS_PLOT=1 runs them.
+# gallery only renders their code and text; SKLEARN_CELLS_DOCS_PLOT=1 (make
+# html-plot) or ``-D plot_gallery=1`` runs them.
 _run_examples = os.environ.get("SKLEARN_CELLS_DOCS_PLOT", "0").lower() not in ("", "0", "false")
 plot_gallery = "True" if _run_examples else "False"  # sphinx-gallery's own type is str
+
+# How the examples run inside the build (they run in this process):
+# - in their quick mode, unless the caller set SKLEARN_CELLS_EXAMPLES_QUICK=0;
+#   every example reads the variable, the same switch as its ``--quick`` option;
+# - with one torch thread: a 2-core machine runs the examples' parallel
+#   cross-validation without oversubscription (two torch threads under load
+#   made a fit 10 times slower), and the figures are reproducible;
+# - with the links of the estimators' HTML diagrams relative to the example
+#   pages (auto_examples/), so that they point at the API pages of this build.
+os.environ.setdefault("SKLEARN_CELLS_EXAMPLES_QUICK", "1")
+os.environ.setdefault("SKLEARN_CELLS_DOCS_URL", "../")
+os.environ.setdefault("MPLBACKEND", "agg")
+if _run_examples:
+    import torch
+
+    torch.set_num_threads(1)
 sphinx_gallery_conf = {
     "examples_dirs": "../examples",
     "gallery_dirs": "auto_examples",
@@ -86,7 +104,6 @@ sphinx_gallery_conf = {
     "within_subsection_order": "FileNameSortKey",
     "doc_module": ("sklearn_cells",),
     "backreferences_dir": "generated/backreferences",
-    "reference_url": {"sklearn_cells": None},
     "remove_config_comments": True,
     "show_memory": False,
     # Only worth a page (docs/sg_execution_times.rst) when examples are run.
@@ -105,18 +122,32 @@ html_show_sourcelink = False
 
 # -- The generated API page --------------------------------------------------
 
-# Sections of the API page, in this order; sub-packages not named here follow
-# alphabetically, and those that export nothing are left out.
+# Sections of the API page, in this order; public sub-packages and modules
+# with an ``__all__`` that are not named here follow alphabetically, and those
+# that export nothing are left out. Names exported only at the root
+# (``save``, ``load``) get their own section first.
 API_SECTION_ORDER = ["trajectory", "image", "video", "sampling", "datasets", "metrics",
-                     "plotting", "nn"]
+                     "plotting", "nn", "base"]
 API_SECTIONS_FILE = DOCS_DIR / "generated" / "api_sections.txt"  # included by api.rst
 
 
 def _public_subpackages() -> list[str]:
     names = [m.name for m in pkgutil.iter_modules(sklearn_cells.__path__)
-             if m.ispkg and not m.name.startswith("_")]
+             if not m.name.startswith("_")]
     rank = {name: i for i, name in enumerate(API_SECTION_ORDER)}
     return sorted(names, key=lambda name: (rank.get(name, len(rank)), name))
+
+
+def _root_only_names() -> list[str]:
+    """Names exported at the root that no public sub-package or module exports."""
+    exported = set()
+    for sub in _public_subpackages():
+        try:
+            exported.update(getattr(importlib.import_module(f"sklearn_cells.{sub}"),
+                                    "__all__", []))
+        except Exception:  # reported by _api_sections_rst
+            pass
+    return sorted((n for n in sklearn_cells.__all__ if n not in exported), key=str.lower)
 
 
 def _api_sections_rst() -> str:
@@ -129,6 +160,16 @@ def _api_sections_rst() -> str:
     top_level = set(sklearn_cells.__all__)
     documented: set[str] = set()
     blocks = []
+    root_only = _root_only_names()
+    if root_only:
+        title = "Saving and loading models"
+        rows = [title, "-" * len(title), "",
+                ".. automodule:: sklearn_cells._persistence", "   :no-members:", "",
+                ".. currentmodule:: sklearn_cells", "",
+                ".. autosummary::", "   :toctree: generated", "   :nosignatures:", ""]
+        rows += [f"   {n}" for n in root_only] + [""]
+        blocks.append("\n".join(rows))
+        documented.update(root_only)
     for sub in _public_subpackages():
         modname = f"sklearn_cells.{sub}"
         try:
@@ -194,18 +235,43 @@ def _resolve_public_alias(app, env, node, contnode):
 
 
 # Plumbing that every scikit-learn estimator inherits; its docstrings point to
-# scikit-learn's user guide, and it says nothing about this package.
+# scikit-learn's user guide, and it says nothing about this package. Our own
+# ``set_output`` (the opt-out of transformers with non-tabular output) is kept.
 _SKIPPED_INHERITED = {"get_metadata_routing", "set_output"}
 
 
 def _skip_sklearn_plumbing(app, what, name, obj, skip, options):
-    if name in _SKIPPED_INHERITED or (name.startswith("set_") and name.endswith("_request")):
+    if name.startswith("set_") and name.endswith("_request"):
+        return True
+    # The methods a torch.nn.Module inherits (forward hooks, state_dict, ...)
+    # are torch's to document.
+    if (getattr(obj, "__module__", None) or "").startswith("torch."):
+        return True
+    if name in _SKIPPED_INHERITED and not (getattr(obj, "__module__", None) or "").startswith(
+            "sklearn_cells"):
         return True
     return None
+
+
+def _inherited_sklearn_label(app, env, node, contnode):
+    """Render scikit-learn's user-guide labels in inherited docstrings as text.
+
+    Inherited methods (``ClassifierMixin.score``) cite labels of scikit-learn's
+    own docs (``:ref:`accuracy <accuracy_score>```). Online, intersphinx
+    resolves them; in an offline build they would be undefined-label warnings
+    about text we do not own, so they become plain text. Only references from
+    docstrings of scikit-learn objects are touched.
+    """
+    if intersphinx_mapping or node.get("reftype") != "ref":
+        return None
+    if "docstring of sklearn." not in (node.source or ""):
+        return None
+    return contnode
 
 
 def setup(app):
     # Before autosummary's own builder-inited handler (priority 500).
     app.connect("builder-inited", _write_api_sections, priority=400)
     app.connect("missing-reference", _resolve_public_alias)
+    app.connect("missing-reference", _inherited_sklearn_label)
     app.connect("autodoc-skip-member", _skip_sklearn_plumbing)

@@ -30,8 +30,10 @@ Quality is the ROC AUC of importance for event frames against ordinary
 frames (per video, averaged); stability is the Spearman rank correlation of
 importance between seeds, for single networks and for averages of two.
 
-Run it as a script; ``--quick`` is a smoke test (small data, few epochs),
-``--results FILE`` writes the numbers as JSON.
+Run it as a script; ``--quick`` (or the environment variable
+``SKLEARN_CELLS_EXAMPLES_QUICK=1``, which the documentation build sets) is a
+smoke test (small data, few epochs), ``--out DIR`` saves the figures in ``DIR``
+(nothing is written without it), ``--results FILE`` writes the numbers as JSON.
 """
 
 # %%
@@ -39,6 +41,7 @@ Run it as a script; ``--quick`` is a smoke test (small data, few epochs),
 # ------
 import argparse
 import json
+import os
 import platform
 import time
 from pathlib import Path
@@ -68,16 +71,25 @@ parser.add_argument("--epochs", type=int, default=30)
 parser.add_argument("--n-models", type=int, default=4, help="seeds for the stability report")
 parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
 parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
-parser.add_argument("--out", type=Path, default=Path("."), help="folder for the figures")
+parser.add_argument("--out", type=Path, default=None,
+                    help="folder to save the figures in (default: not saved)")
 parser.add_argument("--results", type=Path, default=None, help="write the numbers as JSON")
 args, _ = parser.parse_known_args()  # sphinx-gallery passes its own arguments
+args.quick = args.quick or os.environ.get("SKLEARN_CELLS_EXAMPLES_QUICK", "") not in ("", "0")
 if args.quick:
     args.n_videos, args.n_frames, args.epochs = 8, 24, 3
 if args.threads:
     torch.set_num_threads(args.threads)
 if matplotlib.get_backend().lower() not in ("agg", "pdf", "svg") and not plt.isinteractive():
     matplotlib.use("Agg")
-args.out.mkdir(parents=True, exist_ok=True)
+
+
+def save(fig, name):
+    """Save ``fig`` in the ``--out`` folder, if one was given."""
+    if args.out is not None:
+        args.out.mkdir(parents=True, exist_ok=True)
+        fig.savefig(args.out / name, dpi=100)
+
 
 # %%
 # Videos with known events
@@ -105,7 +117,7 @@ for row, video_index in enumerate([0, 1]):
         ax.set_title(f"{frame}", fontsize=8)
     axes[row, 0].set_ylabel(f"video {video_index}")
 fig.suptitle("Two of the synthetic videos (frame numbers on top)")
-fig.savefig(args.out / "frame_importance_videos.png", dpi=100)
+save(fig, "frame_importance_videos.png")
 
 # %%
 # Fit four networks
@@ -203,7 +215,7 @@ ax.set_ylim(0.3, 1.02)
 ax.legend(fontsize=7, ncol=2, loc="lower right")
 ax.set_title("Event frames vs ordinary frames (0.5: chance, dashed: 0.8)")
 fig.tight_layout()
-fig.savefig(args.out / "frame_importance_auc.png", dpi=100)
+save(fig, "frame_importance_auc.png")
 
 # %%
 # Importance over time
@@ -223,7 +235,7 @@ for name in ("surprise", "attention", "attention_change"):
         )
         ax.text(0.01, 0.9, f"held-out video {video_index}", transform=ax.transAxes, fontsize=9)
     fig.suptitle(f"{name} importance, mean of {len(networks)} networks")
-    fig.savefig(args.out / f"frame_importance_{name}.png", dpi=100)
+    save(fig, f"frame_importance_{name}.png")
 
 # %%
 # How far to trust it: agreement between seeds
@@ -249,7 +261,7 @@ ax.set_ylim(0, 1)
 ax.legend()
 ax.set_title("Agreement of importance between networks trained from different seeds")
 fig.tight_layout()
-fig.savefig(args.out / "frame_importance_stability.png", dpi=100)
+save(fig, "frame_importance_stability.png")
 
 # %%
 # What this shows

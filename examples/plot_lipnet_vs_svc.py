@@ -19,8 +19,11 @@ cross-validation per model:
 Over-sampling is a step of an imbalanced-learn pipeline, so only the training
 folds are balanced; test folds keep the natural imbalance, as in the seed.
 
-Run it as a script; ``--quick`` uses a small data set and few epochs (a
-smoke test, not a benchmark), ``--results FILE`` writes the numbers as JSON.
+Run it as a script; ``--quick`` (or the environment variable
+``SKLEARN_CELLS_EXAMPLES_QUICK=1``, which the documentation build sets) uses a
+small data set and few epochs (a smoke test, not a benchmark), ``--out DIR``
+saves the figures in ``DIR`` (nothing is written without it), ``--results FILE``
+writes the numbers as JSON.
 """
 
 # %%
@@ -28,6 +31,7 @@ smoke test, not a benchmark), ``--results FILE`` writes the numbers as JSON.
 # ------
 import argparse
 import json
+import os
 import platform
 import time
 from pathlib import Path
@@ -63,14 +67,24 @@ parser.add_argument("--n-filters", type=int, default=16, help="32 in the seed; 1
 parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
 parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
 parser.add_argument("--no-modes", action="store_true", help="skip the input-mode comparison")
-parser.add_argument("--out", type=Path, default=Path("."), help="folder for the figures")
+parser.add_argument("--out", type=Path, default=None,
+                    help="folder to save the figures in (default: not saved)")
 parser.add_argument("--results", type=Path, default=None, help="write the numbers as JSON")
 args, _ = parser.parse_known_args()  # sphinx-gallery passes its own arguments
+args.quick = args.quick or os.environ.get("SKLEARN_CELLS_EXAMPLES_QUICK", "") not in ("", "0")
 if args.quick:
-    args.n_samples, args.epochs = 400, 2
+    args.n_samples, args.epochs = 1000, 3
 if args.threads:
     torch.set_num_threads(args.threads)
-args.out.mkdir(parents=True, exist_ok=True)
+print(f"mode: {'quick (smoke test, not a benchmark)' if args.quick else 'full'}")
+
+
+def save(fig, name):
+    """Save ``fig`` in the ``--out`` folder, if one was given."""
+    if args.out is not None:
+        args.out.mkdir(parents=True, exist_ok=True)
+        fig.savefig(args.out / name, dpi=100, bbox_inches="tight")
+
 
 # %%
 # The data: cut-outs of varying size, masks, and the seed's imbalance
@@ -80,7 +94,7 @@ labels = ["unilamellar", "multilamellar", "uncertain"]
 print(X)
 print({label: int((y == label).sum()) for label in labels})
 axes = plot_particles(X, y, n_per_class=5)
-axes[0, 0].figure.savefig(args.out / "lipnet_particles.png", dpi=100, bbox_inches="tight")
+save(axes[0, 0].figure, "lipnet_particles.png")
 
 # %%
 # Models
@@ -153,7 +167,7 @@ fig, axes = plt.subplots(1, 2, figsize=(12, 3.8))
 plot_per_class_scores({n: scores[n] for n in main}, metric="f1", ax=axes[0], title="F1 per class")
 plot_per_class_scores({n: scores[n] for n in main}, metric="tpr", ax=axes[1], title="TPR per class")
 fig.tight_layout()
-fig.savefig(args.out / "lipnet_vs_svc_per_class.png", dpi=100, bbox_inches="tight")
+save(fig, "lipnet_vs_svc_per_class.png")
 
 # %%
 # Fold-averaged normalised confusion matrices (seed Tables 7-8)
@@ -162,7 +176,7 @@ fig, axes = plt.subplots(1, 3, figsize=(14, 4))
 for ax, name in zip(axes, main):
     plot_confusion_matrix(mean_confusion_matrix(results[name], labels), labels, ax=ax, title=name)
 fig.tight_layout()
-fig.savefig(args.out / "lipnet_vs_svc_confusion.png", dpi=100, bbox_inches="tight")
+save(fig, "lipnet_vs_svc_confusion.png")
 
 # %%
 # Input modes (seed section 8.5)
@@ -175,7 +189,7 @@ if not args.no_modes:
         "surround": scores["LipNet-4 + OS + aug, surround"],
     }
     ax = plot_per_class_scores(modes, metric="f1", title="LipNet-4 F1 by input mode")
-    ax.figure.savefig(args.out / "lipnet_input_modes.png", dpi=100, bbox_inches="tight")
+    save(ax.figure, "lipnet_input_modes.png")
 
 # %%
 # Save the numbers

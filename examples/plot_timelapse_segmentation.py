@@ -14,6 +14,11 @@ and the temporal transformers never mix two sequences.
 
 The networks are tiny so that this runs on a laptop CPU in a couple of minutes; for real
 data use the defaults (``depth=5``, ``base_channels=16``, ``kernel_size=5``) on a GPU.
+
+Run it as a script: ``python examples/plot_timelapse_segmentation.py``. ``--quick`` (or
+the environment variable ``SKLEARN_CELLS_EXAMPLES_QUICK=1``, which the documentation build
+sets) trains for fewer epochs: a smoke test, with rougher masks than a full run's.
+``--out DIR`` saves the figures in ``DIR`` (nothing is written without it).
 """
 
 # %%
@@ -21,6 +26,10 @@ data use the defaults (``depth=5``, ``base_channels=16``, ``kernel_size=5``) on 
 # -------------------
 # Moving, dividing cells on a background with static debris, a microwell edge and uneven
 # illumination. Two sequences are kept aside as the test set.
+import argparse
+import os
+from pathlib import Path
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -45,6 +54,25 @@ from sklearn_cells.plotting import SegmentationDisplay, plot_training_curves
 
 torch.set_num_threads(1)  # small models: one thread is as fast and reproducible
 
+# sphinx-gallery runs the file with its own arguments: unknown ones are ignored.
+parser = argparse.ArgumentParser(description="Segmenting time-lapse frames: Network1 vs Network5")
+parser.add_argument("--quick", action="store_true",
+                    help="fewer training epochs (also SKLEARN_CELLS_EXAMPLES_QUICK=1)")
+parser.add_argument("--out", type=Path, default=None,
+                    help="folder to save the figures in (default: not saved)")
+args, _ = parser.parse_known_args()
+QUICK = args.quick or os.environ.get("SKLEARN_CELLS_EXAMPLES_QUICK", "") not in ("", "0")
+MAX_EPOCHS = 8 if QUICK else 15
+print(f"mode: {'quick (fewer epochs than a full run)' if QUICK else 'full'}")
+
+
+def save(fig, name, **kwargs):
+    """Save ``fig`` in the ``--out`` folder, if one was given."""
+    if args.out is not None:
+        args.out.mkdir(parents=True, exist_ok=True)
+        fig.savefig(args.out / name, **kwargs)
+
+
 X, y = make_timelapse(n_sequences=8, n_frames=16, frame_shape=(48, 48), random_state=0)
 train = np.flatnonzero(X.sequence_ids < 6)
 test = np.flatnonzero(X.sequence_ids >= 6)
@@ -61,7 +89,7 @@ pipe = make_pipeline(
     IntensityNormalizer(method="zscore"),
     TemporalContextStacker(),
     UNetSegmenter(depth=2, base_channels=8, kernel_size=3, dropout=0.0, loss="ce+dice",
-                  lr=3e-3, max_epochs=15, random_state=0),
+                  lr=3e-3, max_epochs=MAX_EPOCHS, random_state=0),
 )
 search = GridSearchCV(
     pipe,
@@ -100,7 +128,7 @@ for row, (k, title) in zip(axes, [(0, "Network1"), (2, "Network5")]):
     SegmentationDisplay.from_estimator(models[k], X_test, y_test, index=5).plot(
         axes=row, titles=(f"{title}: input", "truth", "P(cell)"))
 fig.tight_layout()
-fig.savefig("timelapse_segmentation_overlays.png", dpi=80)
+save(fig, "timelapse_segmentation_overlays.png", dpi=80)
 
 # %%
 # Training curves from the net's history
@@ -110,7 +138,7 @@ for k, title in [(0, "Network1"), (2, "Network5")]:
     plot_training_curves(models[k][-1], keys=("train_loss", "train_dice"), ax=ax, label=title)
 ax.set_title("training loss (solid) and Dice (dashed) per epoch")
 fig.tight_layout()
-fig.savefig("timelapse_segmentation_training.png", dpi=80)
+save(fig, "timelapse_segmentation_training.png", dpi=80)
 
 # %%
 # From masks to cells

@@ -21,8 +21,9 @@ one harness:
 
 Run it as a script. ``--quick`` (or the environment variable
 ``SKLEARN_CELLS_EXAMPLES_QUICK=1``) uses tiny data and 3 LSTM epochs: a smoke
-test of the code, not a benchmark. ``--out DIR`` names the folder for the
-figure, ``--leuko PATH`` the leukocyte CSV (the row is skipped with a message
+test of the code, not a benchmark; the documentation build sets the variable.
+``--out DIR`` saves the figure in ``DIR`` (nothing is written without it),
+``--leuko PATH`` names the leukocyte CSV (the row is skipped with a message
 when the file is absent).
 
 The full run is expensive: the stack re-fits both base models on three inner
@@ -64,6 +65,7 @@ from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 from sklearn.svm import SVC  # noqa: E402
 
+import sklearn_cells  # noqa: E402
 from sklearn_cells.datasets import load_tracks_csv, make_anomalous_diffusion  # noqa: E402
 from sklearn_cells.trajectory import (  # noqa: E402
     LSTMTrajectoryClassifier,
@@ -72,25 +74,23 @@ from sklearn_cells.trajectory import (  # noqa: E402
     VelocityTransformer,
 )
 
-try:
-    ROOT = Path(__file__).resolve().parents[1]  # the repository root
-except NameError:  # run without a file (e.g. pasted into a console)
-    ROOT = Path.cwd()
+# The repository root, found from the package (sphinx-gallery runs a copy of
+# this file from another folder, so __file__ would not do).
+ROOT = Path(sklearn_cells.__file__).resolve().parents[1]
 
 parser = argparse.ArgumentParser(
     description="Stacking the LSTM and the SVC on leukocyte tracks and anomalous diffusion."
 )
 parser.add_argument("--quick", action="store_true",
                     help="tiny data and 3 LSTM epochs (also SKLEARN_CELLS_EXAMPLES_QUICK=1)")
-parser.add_argument("--out", type=Path, default=Path("trajectory_stacking_output"),
-                    help="folder for the figure (default: ./trajectory_stacking_output)")
+parser.add_argument("--out", type=Path, default=None,
+                    help="folder to save the figure in (default: not saved)")
 parser.add_argument("--leuko", type=Path,
                     default=ROOT.parent / "shared" / "data" / "leuko_ghent_tracks.csv.gz",
                     help="leukocyte tracks CSV (default: ../shared/data/leuko_ghent_tracks.csv.gz "
                          "next to the repository)")
 args, _ = parser.parse_known_args()  # sphinx-gallery passes its own arguments
 QUICK = args.quick or os.environ.get("SKLEARN_CELLS_EXAMPLES_QUICK", "") not in ("", "0")
-args.out.mkdir(parents=True, exist_ok=True)
 
 torch.set_num_threads(1)
 N_JOBS = 1
@@ -292,8 +292,10 @@ ax.set(ylim=(0, 1.05), ylabel="F1 (pooled out-of-fold)",
        title="LSTM, SVC and their stack" + (" (quick mode)" if QUICK else ""))
 ax.legend(loc="upper left", ncols=3)
 fig.tight_layout()
-fig.savefig(args.out / "trajectory_stacking_scores.png", dpi=90)
-print(f"figure: {args.out / 'trajectory_stacking_scores.png'}")
+if args.out is not None:
+    args.out.mkdir(parents=True, exist_ok=True)
+    fig.savefig(args.out / "trajectory_stacking_scores.png", dpi=90)
+    print(f"figure: {args.out / 'trajectory_stacking_scores.png'}")
 
 # %%
 # What the numbers show

@@ -434,6 +434,10 @@ class TorchEstimator(BaseEstimator):
             "use_amp": getattr(self, "mixed_precision", False)
             and torch.device(device).type == "cuda",
         }
+        if torch.device(device).type == "cuda":
+            # page-locked batches copy to the GPU asynchronously
+            params.setdefault("iterator_train__pin_memory", True)
+            params.setdefault("iterator_valid__pin_memory", True)
         if getattr(self, "accelerator", None) is not None:
             # accelerate places the module and the batches, and does mixed precision
             net_class = _accelerated(self._net_class)

@@ -173,3 +173,21 @@ def test_subclasses_outside_the_package_get_no_link(monkeypatch, no_project_url)
     assert MyScaler()._get_doc_link() == ""
     # scikit-learn's own estimators keep their links to scikit-learn's docs
     assert "scikit-learn.org" in StandardScaler()._get_doc_link()
+
+
+def test_image_and_video_pipelines_accept_pandas_output():
+    """The LipNet example's pipeline and the frame scorers."""
+    from sklearn_cells import FrameChangeScorer, LipNetClassifier, ParticleMasker, SMOTE
+    from sklearn_cells.datasets import make_liposomes, make_migration_videos
+
+    X, y = make_liposomes(30, weights=[1, 1, 1], surround=4, size_scale=0.5, random_state=0)
+    pipe = make_imb_pipeline(
+        ParticleMasker(output_size=12), SMOTE(k_neighbors=2, random_state=0),
+        LipNetClassifier("lipnet1", n_filters=4, n_hidden=8, max_epochs=1, random_state=0),
+    )
+    pipe.set_output(transform="pandas")
+    assert pipe.fit(X, y).predict(X).shape == (len(y),)
+    videos = make_migration_videos(n_videos=2, n_frames=8, frame_size=16, n_events=1,
+                                   min_gap=3, random_state=0)[0]
+    scorer = FrameChangeScorer().set_output(transform="pandas")
+    assert np.asarray(scorer.fit_transform(videos)).shape == (2, 8)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from ..utils._set_output import NonTabularOutputMixin
 from ._particles import check_particles, resize
 
 __all__ = ["ParticleMasker"]
@@ -41,7 +42,7 @@ def _window(
     return region
 
 
-class ParticleMasker(TransformerMixin, BaseEstimator):
+class ParticleMasker(NonTabularOutputMixin, TransformerMixin, BaseEstimator):
     """Crop, mask and resize particle images to fixed-size network inputs.
 
     Parameters

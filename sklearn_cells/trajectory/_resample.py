@@ -15,6 +15,7 @@ import numbers
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from ..utils._set_output import NonTabularOutputMixin
 from ._validation import check_trajectories, wrap_like
 
 __all__ = ["resample_trajectories", "TrajectoryResampler"]
@@ -184,7 +185,7 @@ def _resample_all(trajectories: list[np.ndarray], sources: np.ndarray, target: f
     return resampled
 
 
-class TrajectoryResampler(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
+class TrajectoryResampler(NonTabularOutputMixin, TransformerMixin, BaseEstimator):
     """Resample trajectories to a coarser sampling interval, as a pipeline step.
 
     Stateless: ``fit`` only records ``n_features_in_``. Give either ``step``

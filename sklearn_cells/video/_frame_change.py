@@ -27,7 +27,7 @@ class FrameChangeScorer(FrameScorerMixin, BaseEstimator):
     """Score video frames by their mean squared change from the previous frame.
 
     The model-free baseline for
-    :class:`~sklearn_cells.video.AttentionFrameScorer`: same ``fit`` /
+    :class:`~sklearn_cells.video.AttentionFrameScorer` (seed 001's study): same ``fit`` /
     ``transform`` interface, same inputs and the same per-video
     normalisation (divided by the video's smallest value, then log), so that
     the two can be swapped in one harness. ``fit`` learns nothing; it records

@@ -55,7 +55,7 @@ def _clips(videos, length):
 
 
 class AttentionFrameScorer(FrameScorerMixin, TorchEstimator):
-    """Score video frames with an attention-based next-frame predictor.
+    """Score video frames with an attention-based next-frame predictor (seed 001).
 
     ``fit`` trains, without labels, a network that predicts frames ``t + 1 ...
     t + n_predict`` from frames ``t - n_context + 1 ... t``: a CNN encoder

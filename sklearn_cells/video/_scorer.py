@@ -5,8 +5,10 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import TransformerMixin
 
+from ..utils._set_output import NonTabularOutputMixin
 
-class VideoTransformerMixin(TransformerMixin):
+
+class VideoTransformerMixin(NonTabularOutputMixin, TransformerMixin):
     """Transformer of videos: no 2-D or 3-D array input, no target."""
 
     def __sklearn_tags__(self):

@@ -67,6 +67,9 @@ def _default_estimator():
 class FrameImportanceEnsemble(VideoTransformerMixin, BaseEstimator):
     """Average the frame importance of several networks trained from different seeds.
 
+    Seed 001's caveat was that importance varies between networks; this
+    ensemble is the remedy measured in ``examples/plot_frame_importance.py``.
+
     Each member is a clone of ``estimator`` with its own ``random_state``;
     ``transform`` averages the members' (already per-video normalised)
     importance, which is more stable across seeds than any single network.
