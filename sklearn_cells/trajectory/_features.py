@@ -123,6 +123,9 @@ def _trajectory_features(r: np.ndarray, dt: float, max_lag_fraction: float) -> n
 class TrajectoryFeatures(TransformerMixin, BaseEstimator):
     """Summary motility features of each trajectory, as a 2-D feature matrix.
 
+    The hand-made-feature baseline against which seed 000's networks are
+    judged here (as seed 003 judged its CNNs against an SVM on hand features).
+
     Stateless: ``fit`` only records ``n_features_in_`` (the number of
     dimensions per time point). Every feature is a rate, ratio or shape
     statistic; none is the number of points or the duration, so classifiers

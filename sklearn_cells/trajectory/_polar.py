@@ -14,6 +14,9 @@ __all__ = ["PolarVelocityTransformer"]
 class PolarVelocityTransformer(NonTabularOutputMixin, TransformerMixin, BaseEstimator):
     """Rewrite velocities as planar speed and turning angle (and z velocity).
 
+    An input representation for seed 000's trajectory classifier, added here
+    (the study fed Cartesian velocities).
+
     Each step ``(vx, vy[, vz])`` becomes ``(speed, cos(turn), sin(turn)[, vz])``
     where ``speed = |(vx, vy)|`` and ``turn`` is the signed angle between this
     step's and the previous step's direction in the x-y plane (0 for the first

@@ -77,6 +77,9 @@ def _check_window_params(window_length, stride):
 class TrajectoryWindowSampler(SamplerMixin, BaseEstimator):
     """Cut training trajectories into fixed-length windows ("mini trajectories").
 
+    Seed 000 trained on mini trajectories of 30 time steps cut from the
+    training tracks.
+
     An imbalanced-learn sampler: inside :class:`imblearn.pipeline.Pipeline` it
     runs during ``fit`` only, so the final estimator trains on windows while
     ``predict`` sees the whole trajectories. Each window keeps the label of
