@@ -12,7 +12,15 @@ Sections (all by default; pick with ``--only``):
   tests; skipped without a CUDA GPU.
 - ``synthetic``: Dice of Network1 and Network5 on held-out ``make_timelapse`` sequences.
 - ``psc``: the real PhC-C2DL-PSC sequence (train on frames 0-34, test on 35-49): foreground F1
-  of the U-Net vs an Otsu threshold of the same background-subtracted frames.
+  of a small U-Net on background-subtracted, raw, and raw + subtracted frames
+  (``BackgroundSubtractor(keep_raw=True)``) vs an Otsu threshold of the same frames.
+- ``psc_budget``: the library defaults on PSC, test pixel F1 after every second epoch, for
+  several ``foreground_fraction`` (or ``--variants``).
+- ``psc_defaults``: the must-reach run, library defaults and the CPU budget (6 epochs).
+- ``synthetic_instances``: touching cells (``make_timelapse(touching=0.5)``):
+  ``UNetSegmenter(instances="boundary")`` vs connected components and Otsu baselines.
+- ``psc_instances``: PSC instance F1 of ``instances="boundary"`` vs Otsu + connected
+  components and Otsu + watershed (scikit-image) on the same frames.
 
 Run ``python benchmarks/bench_unet.py --quick`` for a short run. Results go to
 ``benchmarks/results/unet_<device>.json`` and ``.md``.
@@ -256,12 +264,15 @@ def otsu_threshold(values: np.ndarray, bins: int = 256) -> float:
 
 
 PSC_UNET = {
-    # a few minutes on one CPU core
+    # a few minutes on one CPU core; 9 steps per epoch and uniform crops keep the budget
+    # and sampling of the runs recorded before steps_per_epoch existed (one crop per frame)
     "small": dict(depth=3, base_channels=8, kernel_size=3, dropout=0.1, loss="ce+dice",
-                  lr=3e-3, crop_size=128, max_epochs=20, random_state=0),
+                  lr=3e-3, crop_size=128, max_epochs=20, steps_per_epoch=9,
+                  foreground_fraction=0.0, random_state=0),
     # about 6 minutes per network on one CPU core
     "large": dict(depth=3, base_channels=16, kernel_size=3, n_convs=2, dropout=0.1,
-                  loss="ce+dice", lr=3e-3, crop_size=128, max_epochs=40, random_state=0),
+                  loss="ce+dice", lr=3e-3, crop_size=128, max_epochs=40, steps_per_epoch=9,
+                  foreground_fraction=0.0, random_state=0),
 }
 
 
@@ -296,11 +307,16 @@ def bench_psc(quick: bool, data_dir: Path, config: str = "small") -> dict:
     if quick:
         unet["max_epochs"] = 5
     out["unet"] = unet
+    both = BackgroundSubtractor(keep_raw=True).fit_transform(data.frames)
     inputs = {
         "background_subtracted": IntensityNormalizer(method="zscore").fit_transform(sub),
         "raw": IntensityNormalizer(method="zscore").fit_transform(data.frames),
+        # BackgroundSubtractor(keep_raw=True): raw and subtracted frame as two channels
+        "raw_and_subtracted": IntensityNormalizer(method="zscore",
+                                                  per_channel=True).fit_transform(both),
     }
-    for name, k in [("background_subtracted", 0), ("background_subtracted", 2), ("raw", 0)]:
+    for name, k in [("background_subtracted", 0), ("background_subtracted", 2), ("raw", 0),
+                    ("raw_and_subtracted", 0)]:
         Xk = TemporalContextStacker(k).fit_transform(inputs[name])
         t0 = time.perf_counter()
         seg = UNetSegmenter(**unet).fit(Xk[train], y[train])
@@ -310,12 +326,308 @@ def bench_psc(quick: bool, data_dir: Path, config: str = "small") -> dict:
     return out
 
 
+def _load_psc(data_dir: Path):
+    """PSC frames, instance masks, and the train/test frames of the issue (0-34, 35-49)."""
+    from sklearn_cells.datasets import load_ctc_sequence
+
+    data = load_ctc_sequence(data_dir / "PhC-C2DL-PSC", "02")
+    return data.frames, data.masks, np.arange(35), np.arange(35, 50)
+
+
+PSC_DATA = "PhC-C2DL-PSC sequence 02 (576x720, ST masks), train t000-t034, test t035-t049"
+
+
+def bench_psc_budget(quick: bool, data_dir: Path, variants=None, epochs=6) -> dict:
+    """Library defaults on raw PSC frames: pixel F1 on the test frames after each
+    evaluated epoch, for several settings (``variants``: a list of ``UNetSegmenter``
+    keyword dicts; default ``foreground_fraction`` 0 and 0.5). ``IntensityNormalizer()``
+    then ``UNetSegmenter(**variant, random_state=0)`` trained by ``partial_fit`` one epoch
+    at a time (an epoch covers each frame's area once: 6 crops of 256x256 per 576x720
+    frame, 53 steps of 4 crops)."""
+    from sklearn_cells.image import IntensityNormalizer
+    from sklearn_cells.metrics import segmentation_report
+
+    if not (data_dir / "PhC-C2DL-PSC").is_dir():
+        return {"skipped": f"{data_dir / 'PhC-C2DL-PSC'} not found"}
+    frames, masks, train, test = _load_psc(data_dir)
+    y = (masks > 0).astype(np.int64)
+    X = IntensityNormalizer().fit_transform(frames)
+    eval_epochs = set(range(2, epochs + 1, 2)) | {epochs}
+    if quick:
+        epochs, eval_epochs, train, test = 1, {1}, train[:6], test[:3]
+    out = {"data": PSC_DATA, "pipeline": "IntensityNormalizer() + UNetSegmenter("
+           "**variant, random_state=0), partial_fit one epoch at a time"}
+    variants = variants or [{"foreground_fraction": 0.0}, {"foreground_fraction": 0.5}]
+    for variant in variants:
+        name = ", ".join(f"{k}={v}" for k, v in variant.items())
+        seg = UNetSegmenter(**variant, random_state=0)
+        curve, fit_s = [], 0.0
+        for epoch in range(1, epochs + 1):
+            t0 = time.perf_counter()
+            seg.partial_fit(X[train], y[train])
+            fit_s += time.perf_counter() - t0
+            if epoch in eval_epochs:
+                t0 = time.perf_counter()
+                pred = seg.predict(X[test])
+                rep = segmentation_report(y[test], pred)
+                curve.append({"epoch": epoch, "steps": int(sum(
+                    len(h["batches"]) for h in seg.history_)), "fit_s": fit_s,
+                    "predict_s": time.perf_counter() - t0, **rep})
+                print(f"  {name} epoch {epoch}: pixel F1 "
+                      f"{rep['pixel_f1']:.3f} ({fit_s:.0f} s)", flush=True)
+        out[name] = curve
+    return out
+
+
+def bench_psc_defaults(quick: bool, data_dir: Path, max_epochs: int = 6) -> dict:
+    """The must-reach run: ``IntensityNormalizer()`` then ``UNetSegmenter(max_epochs=6,
+    random_state=0)``, all else the library defaults, fitted on the raw PSC training
+    frames with one ``fit`` call; pixel scores on the test frames."""
+    from sklearn.pipeline import make_pipeline
+
+    from sklearn_cells.image import IntensityNormalizer
+    from sklearn_cells.metrics import segmentation_report
+
+    if not (data_dir / "PhC-C2DL-PSC").is_dir():
+        return {"skipped": f"{data_dir / 'PhC-C2DL-PSC'} not found"}
+    frames, masks, train, test = _load_psc(data_dir)
+    y = (masks > 0).astype(np.int64)
+    if quick:
+        max_epochs, train, test = 1, train[:6], test[:3]
+    pipe = make_pipeline(IntensityNormalizer(),
+                         UNetSegmenter(max_epochs=max_epochs, random_state=0))
+    t0 = time.perf_counter()
+    pipe.fit(frames[train], y[train])
+    fit_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    pred = pipe.predict(frames[test])
+    return {"data": PSC_DATA,
+            "pipeline": f"make_pipeline(IntensityNormalizer(), UNetSegmenter(max_epochs="
+                        f"{max_epochs}, random_state=0))",
+            "optimizer_steps": int(sum(len(h["batches"]) for h in pipe[-1].history_)),
+            "fit_s": fit_s, "predict_s": time.perf_counter() - t0,
+            **segmentation_report(y[test], pred)}
+
+
+# ------------------------------------------------------------------------------ instances
+def _instance_scores(y_true, labels) -> dict:
+    from sklearn_cells.metrics import match_instances, seg_score
+
+    at = match_instances(y_true, labels, thresh=[0.5, 0.75, 0.9])
+    return {"f1@0.5": at[0]["f1"], "precision@0.5": at[0]["precision"],
+            "recall@0.5": at[0]["recall"], "ap@0.5": at[0]["average_precision"],
+            "f1@0.75": at[1]["f1"], "f1@0.9": at[2]["f1"], "seg": seg_score(y_true, labels),
+            "n_true": at[0]["n_true"], "n_pred": at[0]["n_pred"]}
+
+
+def otsu_watershed(mask: np.ndarray, min_distance: int) -> np.ndarray:
+    """The classical split of touching cells: seeds at the maxima of the distance to the
+    background at least ``min_distance`` apart, watershed of the negated distance
+    (scikit-image's ``peak_local_max`` and ``watershed``)."""
+    from scipy import ndimage
+    from skimage.feature import peak_local_max
+    from skimage.segmentation import watershed
+
+    dist = ndimage.distance_transform_edt(mask)
+    cc = ndimage.label(mask)[0]
+    peaks = peak_local_max(dist, min_distance=min_distance, labels=cc, exclude_border=False)
+    markers = np.zeros(mask.shape, np.int32)
+    markers[tuple(peaks.T)] = np.arange(1, len(peaks) + 1)
+    return watershed(-dist, markers, mask=mask).astype(np.int32)
+
+
+def classical_instances(masks: np.ndarray, method: str, min_size: int, min_distance: int = 0):
+    """Connected components (``"cc"``) or distance watershed (``"watershed"``) of binary
+    masks, objects under ``min_size`` pixels dropped."""
+    from sklearn_cells.metrics import label_instances
+
+    if method == "cc":
+        return label_instances(masks, min_size=min_size)
+    return np.stack([_drop_small(otsu_watershed(m, min_distance), min_size) for m in masks])
+
+
+def _drop_small(labels: np.ndarray, min_size: int) -> np.ndarray:
+    sizes = np.bincount(labels.ravel())
+    small = sizes < min_size
+    small[0] = False
+    out = labels.copy()
+    out[small[labels]] = 0
+    return out
+
+
+def tuned_classical(masks_train, y_train, masks_test, y_test) -> dict:
+    """CC and watershed of fixed binary masks, their ``min_size`` (and ``min_distance``)
+    chosen by instance F1 at IoU 0.5 on the training frames, scored on the test frames."""
+    from sklearn_cells.metrics import match_instances
+
+    out = {}
+    grids = {"cc": [dict(min_size=m) for m in (0, 10, 20, 40, 60)],
+             "watershed": [dict(min_size=m, min_distance=d) for m in (0, 10, 20, 40)
+                           for d in (2, 3, 4, 6, 8)]}
+    for method, grid in grids.items():
+        best = max(grid, key=lambda g: match_instances(
+            y_train, classical_instances(masks_train, method, **g))["f1"])
+        out[method] = {"params_tuned_on_train": best, **_instance_scores(
+            y_test, classical_instances(masks_test, method, **best))}
+    return out
+
+
+def bench_synthetic_instances(quick: bool, touching: float = 0.5) -> dict:
+    """Touching cells on ``make_timelapse``: ``UNetSegmenter(instances="boundary")`` with
+    the library defaults, its ``predict_instances`` against the connected components of
+    its own pixel masks, and Otsu baselines on the same test frames."""
+    from sklearn.pipeline import make_pipeline
+
+    from sklearn_cells.datasets import make_timelapse
+    from sklearn_cells.image import BackgroundSubtractor, IntensityNormalizer
+    from sklearn_cells.metrics import label_instances, segmentation_report
+
+    X, y = make_timelapse(n_sequences=6, n_frames=20, frame_shape=(64, 64), n_cells=6,
+                          touching=touching, instance_masks=True, random_state=0)
+    train, test = np.flatnonzero(X.sequence_ids < 4), np.flatnonzero(X.sequence_ids >= 4)
+    unet = dict(instances="boundary", random_state=0)
+    if quick:
+        unet["max_epochs"] = 2
+    out = {"data": f"make_timelapse(n_sequences=6, n_frames=20, frame_shape=(64, 64), "
+                   f"n_cells=6, touching={touching}, instance_masks=True, random_state=0); "
+                   "train sequences 0-3, test 4-5",
+           "pipeline": "BackgroundSubtractor(), IntensityNormalizer(method='zscore'), "
+                       f"UNetSegmenter(**{unet})",
+           "truth_connected_components": _instance_scores(y[test], label_instances(y[test] > 0))}
+    pipe = make_pipeline(BackgroundSubtractor(), IntensityNormalizer(method="zscore"),
+                         UNetSegmenter(**unet))
+    t0 = time.perf_counter()
+    pipe.fit(X[train], y[train])
+    out["fit_s"] = time.perf_counter() - t0
+    Xt = pipe[:-1].transform(X[test])
+    seg = pipe[-1]
+    pixels = seg.predict(Xt)
+    out["pixels"] = segmentation_report(y[test] > 0, pixels)
+    out["unet_predict_instances"] = _instance_scores(y[test], seg.predict_instances(Xt))
+    out["unet_connected_components"] = _instance_scores(y[test], label_instances(pixels))
+    sub = np.asarray(BackgroundSubtractor().fit_transform(X))
+    otsu = np.stack([f > otsu_threshold(f) for f in sub])
+    out["otsu_background_subtracted"] = tuned_classical(otsu[train], y[train], otsu[test],
+                                                        y[test])
+    return out
+
+
+def bench_psc_instances(quick: bool, data_dir: Path, max_epochs: int = 6) -> dict:
+    """PSC instances: ``UNetSegmenter(instances="boundary")`` at the library defaults and
+    the CPU budget, against Otsu + connected components and Otsu + watershed of the same
+    test frames (on background-subtracted and raw frames; sizes tuned on the training
+    frames), and a threshold tuned on the training frames with the same two labellings."""
+    from sklearn_cells.image import BackgroundSubtractor, IntensityNormalizer
+    from sklearn_cells.metrics import label_instances, pixel_f1_score, segmentation_report
+
+    if not (data_dir / "PhC-C2DL-PSC").is_dir():
+        return {"skipped": f"{data_dir / 'PhC-C2DL-PSC'} not found"}
+    frames, masks, train, test = _load_psc(data_dir)
+    raw = frames.astype(np.float32)
+    out = {"data": PSC_DATA,
+           "truth_connected_components": _instance_scores(masks[test],
+                                                          label_instances(masks[test] > 0))}
+    sub = np.asarray(BackgroundSubtractor().fit_transform(frames))
+    for name, images in (("otsu_background_subtracted", sub), ("otsu_raw", raw)):
+        binary = np.stack([f > otsu_threshold(f) for f in images])
+        out[name] = {"pixel_f1": pixel_f1_score(masks[test] > 0, binary[test]),
+                     **tuned_classical(binary[train], masks[train], binary[test], masks[test])}
+    grid = np.unique(np.percentile(raw[train], np.linspace(50, 99.9, 200)))
+    best = max(grid, key=lambda t: pixel_f1_score(masks[train] > 0, raw[train] > t))
+    binary = raw > best
+    out["threshold_tuned_on_train_raw"] = {
+        "threshold": float(best), "pixel_f1": pixel_f1_score(masks[test] > 0, binary[test]),
+        **tuned_classical(binary[train], masks[train], binary[test], masks[test])}
+    unet = dict(instances="boundary", max_epochs=1 if quick else max_epochs, random_state=0)
+    X = IntensityNormalizer().fit_transform(frames)
+    t0 = time.perf_counter()
+    seg = UNetSegmenter(**unet).fit(X[train], masks[train])
+    fit_s = time.perf_counter() - t0
+    pixels = seg.predict(X[test])
+    out["unet"] = {
+        "pipeline": f"IntensityNormalizer(), UNetSegmenter(**{unet})", "fit_s": fit_s,
+        "pixels": segmentation_report(masks[test] > 0, pixels),
+        "predict_instances": _instance_scores(masks[test], seg.predict_instances(X[test])),
+        "connected_components": _instance_scores(masks[test], label_instances(pixels))}
+    for min_size in (10, 20, 40):
+        out["unet"][f"predict_instances_min_size_{min_size}"] = _instance_scores(
+            masks[test], seg.predict_instances(X[test], min_size=min_size))
+    return out
+
+
 # ------------------------------------------------------------------------------ main
+def _table(header: list, rows: list) -> list:
+    fmt = [f"{v:.3f}" if isinstance(v, float) else str(v) for row in rows for v in row]
+    width = len(header)
+    return (["| " + " | ".join(header) + " |", "|" + "---|" * width]
+            + ["| " + " | ".join(fmt[i:i + width]) + " |" for i in range(0, len(fmt), width)]
+            + [""])
+
+
+def _instance_row(name, r, pixel_f1=""):
+    return [name, r["f1@0.5"], r["ap@0.5"], r["f1@0.75"], r["seg"], r["n_pred"], r["n_true"],
+            pixel_f1]
+
+
+def summary(results: dict) -> list:
+    """Tables of the quality sections present in ``results`` (the JSON below has all)."""
+    lines = ["## Summary", ""]
+    if "psc_defaults" in results and "pixel_f1" in results["psc_defaults"]:
+        r = results["psc_defaults"]
+        lines += [f"PSC, library defaults and the CPU budget (`{r['pipeline']}`, one fit): "
+                  f"test pixel F1 **{r['pixel_f1']:.3f}** after {r['optimizer_steps']} steps, "
+                  f"fit {r['fit_s']:.0f} s (`--only psc_defaults`).", ""]
+    if "psc_budget" in results:
+        rows = [[name, e["epoch"], e["steps"], e["pixel_f1"], e["white_pixel_accuracy"],
+                 round(e["fit_s"])] for name, curve in results["psc_budget"].items()
+                if isinstance(curve, list) for e in curve]
+        lines += ["PSC, library defaults trained by `partial_fit`, test pixel F1 by epoch "
+                  "(`--only psc_budget`):", ""]
+        lines += _table(["setting", "epoch", "steps", "pixel F1", "recall", "fit s"], rows)
+    if "psc" in results and "network1_raw" in results["psc"]:
+        rows = [[name, r["pixel_f1"]] for name, r in results["psc"].items()
+                if isinstance(r, dict) and "pixel_f1" in r]
+        lines += ["PSC, small U-Net (`PSC_UNET['small']`) by input, test pixel F1 "
+                  "(`--only psc`):", ""]
+        lines += _table(["input", "pixel F1"], rows)
+    header = ["method", "F1@0.5", "AP@0.5", "F1@0.75", "SEG", "objects", "true", "pixel F1"]
+    if "synthetic_instances" in results and "unet_predict_instances" in results[
+            "synthetic_instances"]:
+        r = results["synthetic_instances"]
+        rows = [_instance_row("U-Net predict_instances", r["unet_predict_instances"],
+                              r["pixels"]["pixel_f1"]),
+                _instance_row("U-Net connected components", r["unet_connected_components"]),
+                _instance_row("Otsu + connected components",
+                              r["otsu_background_subtracted"]["cc"]),
+                _instance_row("Otsu + watershed", r["otsu_background_subtracted"]["watershed"]),
+                _instance_row("(truth, connected components)", r["truth_connected_components"])]
+        lines += [f"Touching cells, {r['data']}; `{r['pipeline']}` "
+                  "(`--only synthetic_instances`):", ""]
+        lines += _table(header, rows)
+    if "psc_instances" in results and "unet" in results["psc_instances"]:
+        r = results["psc_instances"]
+        rows = [_instance_row("U-Net predict_instances", r["unet"]["predict_instances"],
+                              r["unet"]["pixels"]["pixel_f1"]),
+                _instance_row("U-Net connected components", r["unet"]["connected_components"])]
+        for base in ("otsu_background_subtracted", "otsu_raw", "threshold_tuned_on_train_raw"):
+            rows += [_instance_row(f"{base} + connected components", r[base]["cc"],
+                                   r[base]["pixel_f1"]),
+                     _instance_row(f"{base} + watershed", r[base]["watershed"],
+                                   r[base]["pixel_f1"])]
+        rows.append(_instance_row("(truth, connected components)",
+                                  r["truth_connected_components"]))
+        lines += [f"PSC instances; `{r['unet']['pipeline']}` (`--only psc_instances`); sizes "
+                  "and seed distances of the baselines tuned on the training frames:", ""]
+        lines += _table(header, rows)
+    return lines if len(lines) > 2 else []
+
+
 def to_markdown(results: dict) -> str:
     lines = ["# UNetSegmenter benchmark", "", "Machine: " + ", ".join(
         f"{k}={v}" for k, v in results["machine"].items()), "",
         "Commands: " + ", ".join(f"`{c}`" for c in results.get(
             "commands", [results.get("command", "")])), ""]
+    lines += summary(results)
     for section, res in results.items():
         if section in ("machine", "command", "commands"):
             continue
@@ -328,12 +640,19 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, few epochs")
     parser.add_argument("--only", nargs="*", default=None,
-                        choices=["train", "infer", "memory", "cuda", "synthetic", "psc"])
+                        choices=["train", "infer", "memory", "cuda", "synthetic", "psc",
+                                 "psc_budget", "psc_defaults", "synthetic_instances",
+                                 "psc_instances"])
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--psc-config", default="small", choices=sorted(PSC_UNET))
     parser.add_argument("--out", default=None, help="result file stem (default unet_<device>)")
+    parser.add_argument("--variants", type=json.loads, default=None,
+                        help='psc_budget: JSON list of UNetSegmenter keyword dicts')
+    parser.add_argument("--epochs", type=int, default=6, help="psc_budget: epochs per variant")
+    parser.add_argument("--section-name", default=None,
+                        help="store the (single) section under this name")
     parser.add_argument("--memory-child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.memory_child:
@@ -351,12 +670,18 @@ def main(argv=None):
         "cuda": lambda: bench_cuda(args.quick),
         "synthetic": lambda: bench_synthetic(args.quick),
         "psc": lambda: bench_psc(args.quick, args.data_dir, args.psc_config),
+        "psc_budget": lambda: bench_psc_budget(args.quick, args.data_dir, args.variants,
+                                               args.epochs),
+        "psc_defaults": lambda: bench_psc_defaults(args.quick, args.data_dir),
+        "synthetic_instances": lambda: bench_synthetic_instances(args.quick),
+        "psc_instances": lambda: bench_psc_instances(args.quick, args.data_dir),
     }
     for name in sections:
         t0 = time.perf_counter()
-        results[name] = runners[name]()
-        print(f"[{name} {time.perf_counter() - t0:.0f}s]",
-              json.dumps(results[name], default=float), flush=True)
+        key = args.section_name if args.section_name and len(sections) == 1 else name
+        results[key] = runners[name]()
+        print(f"[{key} {time.perf_counter() - t0:.0f}s]",
+              json.dumps(results[key], default=float), flush=True)
     RESULTS.mkdir(exist_ok=True)
     stem = args.out or f"unet_{args.device}"
     previous = RESULTS / f"{stem}.json"

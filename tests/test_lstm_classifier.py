@@ -129,6 +129,31 @@ def test_prediction_sees_whole_trajectories_without_augmentation():
     np.testing.assert_allclose(clf.predict_proba(X[:1]), direct.numpy(), rtol=1e-5)
 
 
+def test_test_time_augment_is_invariant_to_square_symmetries_of_the_plane():
+    rng = np.random.RandomState(0)
+    X = [rng.normal(size=(n, 3)) for n in (12, 30, 7, 25, 18, 9)]
+    y = [0, 1, 0, 1, 0, 1]
+    params = dict(max_epochs=2, batch_size=2, hidden_size=6, early_stopping=False, random_state=0)
+    plain = LSTMTrajectoryClassifier(**params).fit(X, y)
+    tta = LSTMTrajectoryClassifier(test_time_augment=True, **params).fit(X, y)
+    # training is untouched: the same weights
+    for a, b in zip(plain.net_.module_.parameters(), tta.net_.module_.parameters()):
+        torch.testing.assert_close(a, b)
+    quarter_turn = np.array([[0.0, -1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
+    mirror = np.diag([-1.0, 1.0, 1.0])
+    for transform in (quarter_turn, mirror, quarter_turn @ quarter_turn @ mirror):
+        moved = [x @ transform.T for x in X]
+        np.testing.assert_allclose(tta.predict_proba(moved), tta.predict_proba(X), atol=1e-6)
+        assert not np.allclose(plain.predict_proba(moved), plain.predict_proba(X), atol=1e-6)
+    # the mean over the 8 symmetries, z (third column) left as it is
+    expected = np.mean([plain.predict_proba([x @ np.linalg.matrix_power(quarter_turn, k).T
+                                             @ flip.T for x in X])
+                        for k in range(4) for flip in (np.eye(3), mirror)], axis=0)
+    np.testing.assert_allclose(tta.predict_proba(X), expected, rtol=1e-5, atol=1e-6)
+    z_moved = [x + np.array([0.0, 0.0, 1.0]) for x in X]
+    assert not np.allclose(tta.predict_proba(z_moved), tta.predict_proba(X), atol=1e-6)
+
+
 def test_balanced_weights_count_the_crops_of_long_tracks():
     rng = np.random.RandomState(0)
     X = [rng.normal(size=(400, 2)) for _ in range(3)] + [rng.normal(size=(50, 2)) for _ in range(6)]
@@ -226,6 +251,7 @@ def test_new_n_dims_at_predict():
         (dict(architecture="transformer"), "'architecture' parameter .* 'transformer'"),
         (dict(bidirectional="yes"), "'bidirectional' parameter .* 'bool'"),
         (dict(augment=None), "'augment' parameter .* 'bool'"),
+        (dict(test_time_augment="yes"), "'test_time_augment' parameter .* 'bool'"),
         (dict(lr_schedule="cosine"), "lr_schedule"),
         (dict(max_train_length=1), "'max_train_length' parameter .* \\[2, inf\\)"),
         (dict(hidden_size=True), "'hidden_size' parameter .* Got True"),

@@ -204,3 +204,141 @@ def test_transformers_are_stateless_and_clonable():
         fitted = clone(est).fit(X)
         assert fitted.n_features_in_ == 1
         assert np.allclose(np.asarray(fitted.transform(X)), np.asarray(clone(est).transform(X)))
+
+
+# ---------------------------------------------------------------- frames of any size
+def _two_sizes():
+    """Sequence "a": 4 frames of 6x8; sequence "b": 3 frames of 5x4 (values 100 + t)."""
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(4, 6, 8)).astype(np.float32)
+    b = (100.0 + np.arange(3)[:, None, None] + rng.normal(size=(3, 5, 4))).astype(np.float32)
+    return a, b, TimelapseFrames.from_sequences([a, b], ["a", "b"])
+
+
+def test_timelapse_frames_of_different_sizes_keep_their_bookkeeping():
+    _, b, X = _two_sizes()
+    assert X.ragged and X.shape == (7,) and len(X) == 7 and "ragged" in repr(X)
+    assert X.sequence_ids.tolist() == ["a"] * 4 + ["b"] * 3
+    assert X.frame_indices.tolist() == [0, 1, 2, 3, 0, 1, 2]
+    assert X[5].shape == (5, 4) and np.array_equal(X[5], b[1])
+    sub = _safe_indexing(X, np.array([6, 0]))
+    assert sub.ragged and sub.sequence_ids.tolist() == ["b", "a"]
+    assert sub.frame_indices.tolist() == [2, 0]
+    same_size = X[np.array([4, 5])]  # one size again: stacked
+    assert not same_size.ragged and same_size.shape == (2, 5, 4)
+    for train, test in GroupKFold(2).split(X, groups=X.sequence_ids):
+        assert not set(X.sequence_ids[train]) & set(X.sequence_ids[test])
+    with pytest.raises(ValueError, match="different sizes"):
+        np.asarray(X, dtype=np.float64)
+    with pytest.raises(ValueError, match="same C"):
+        TimelapseFrames([np.zeros((4, 4)), np.zeros((2, 5, 5))])
+
+
+def test_transformers_on_frames_of_different_sizes_match_per_sequence_arrays():
+    a, b, X = _two_sizes()
+    for est in (BackgroundSubtractor(), BackgroundSubtractor(keep_raw=True),
+                IntensityNormalizer(per="sequence"), IntensityNormalizer(method="zscore"),
+                TemporalContextStacker(n_context=1)):
+        out = est.fit_transform(X)
+        assert isinstance(out, TimelapseFrames) and out.ragged
+        assert np.array_equal(out.sequence_ids, X.sequence_ids)
+        for pos, seq in ((slice(0, 4), a), (slice(4, 7), b)):
+            ref = np.asarray(clone(est).fit_transform(seq))
+            got = np.stack([out[i] for i in range(7)[pos]])
+            np.testing.assert_allclose(got, ref, rtol=1e-6, atol=1e-5)
+        assert est.n_features_in_ == 1
+
+
+def test_a_list_of_frames_gives_a_list():
+    frames = [np.full((6, 8), 3.0), np.arange(20.0).reshape(4, 5), np.ones((7, 7))]
+    out = IntensityNormalizer(percentiles=(0, 100)).fit_transform(frames)
+    assert isinstance(out, list) and [f.shape for f in out] == [(6, 8), (4, 5), (7, 7)]
+    assert out[1].min() == 0 and out[1].max() == 1 and not out[0].any()
+    stacked = TemporalContextStacker(n_context=0).fit_transform(frames)
+    assert [f.shape for f in stacked] == [(1, 6, 8), (1, 4, 5), (1, 7, 7)]
+    # a list of equal-sized frames stays a list too
+    same = IntensityNormalizer().fit_transform([np.ones((4, 4)), np.zeros((4, 4))])
+    assert isinstance(same, list) and len(same) == 2
+    assert frames[1][0, 1] == 1.0  # input untouched
+
+
+def test_sequences_need_one_frame_size_where_frames_are_compared():
+    frames = [np.zeros((6, 8)), np.zeros((6, 8)), np.zeros((5, 8)), np.ones((5, 8))]
+    for est in (BackgroundSubtractor(), TemporalContextStacker(n_context=1)):
+        with pytest.raises(ValueError, match="sequence 0 holds frames of different sizes"):
+            est.fit_transform(frames)
+    # one sequence id per size is the fix
+    X = TimelapseFrames(frames, sequence_ids=[0, 0, 1, 1])
+    assert TemporalContextStacker(n_context=1).fit_transform(X)[2].shape == (3, 5, 8)
+
+
+def test_bad_lists_of_frames_name_the_frame():
+    from sklearn_cells.image._temporal import check_frames
+
+    good = np.zeros((6, 8))
+    cases = [
+        ([good, np.zeros((2, 6, 8))], r"X\[1\] has shape \(2, 6, 8\) but X\[0\]"),
+        ([good, np.zeros((2, 3, 6, 8))], r"X\[1\] has shape .* must be \(H, W\) or \(C, H, W\)"),
+        ([np.zeros((16, 12, 3)), np.zeros((10, 12, 3))], r"X\[0\] .*channel-last.*transpose"),
+        ([good, np.full((3, 3), np.nan)], r"X\[1\] contains NaN"),
+        ([good, np.zeros((0, 4))], r"X\[1\] is an empty frame"),
+        ([], "no frames"),
+    ]
+    for frames, match in cases:
+        with pytest.raises(ValueError, match=match):
+            check_frames(frames, allow_list=True)
+    with pytest.raises(TypeError, match=r"X\[1\] must be a numeric"):
+        check_frames([good, np.array([["a"]])], allow_list=True)
+    # a step that needs one array says so instead of numpy's "inhomogeneous shape"
+    with pytest.raises(ValueError, match="frames of different sizes.*list of frames"):
+        check_frames([good, np.zeros((5, 5))])
+
+
+# ---------------------------------------------------------------- raw + subtracted
+def test_keep_raw_keeps_cells_that_never_move():
+    rng = np.random.default_rng(0)
+    frames = rng.normal(scale=0.1, size=(6, 12, 12)).astype(np.float32)
+    frames[:, 2:5, 2:5] += 3.0  # a cell that sits still: the median takes it
+    frames[np.arange(6), 8, np.arange(6) + 3] += 3.0  # one that moves
+    plain = BackgroundSubtractor().fit_transform(frames)
+    both = BackgroundSubtractor(keep_raw=True).fit_transform(frames)
+    assert both.shape == (6, 2, 12, 12)
+    np.testing.assert_array_equal(both[:, 0], frames)
+    np.testing.assert_array_equal(both[:, 1], plain)
+    assert plain[:, 2:5, 2:5].mean() < 0.2 and both[:, 0, 2:5, 2:5].mean() > 2.5
+    assert plain[np.arange(6), 8, np.arange(6) + 3].mean() > 2.5
+    # channels: raw C, then subtracted C; per-channel normalisation treats them apart
+    multi = BackgroundSubtractor(keep_raw=True).fit_transform(np.stack([frames, 10 * frames], 1))
+    assert multi.shape == (6, 4, 12, 12)
+    np.testing.assert_allclose(multi[:, 3], 10 * plain, rtol=1e-5, atol=1e-5)
+    offset = BackgroundSubtractor(keep_raw=True).fit_transform(frames + 50)  # camera offset
+    norm = IntensityNormalizer(method="zscore", per_channel=True).fit_transform(offset)
+    assert abs(np.median(norm[:, 0])) < 1e-4 and abs(np.median(norm[:, 1])) < 1e-4
+    joint = IntensityNormalizer(method="zscore").fit_transform(offset)
+    assert abs(np.median(joint[:, 1])) > 0.5  # shifted by the raw channel's offset
+    with pytest.raises(ValueError, match="keep_raw"):
+        BackgroundSubtractor(keep_raw="yes").fit(frames)
+    with pytest.raises(ValueError, match="per_channel"):
+        IntensityNormalizer(per_channel=1).fit(frames)
+
+
+# ---------------------------------------------------------------- touching cells
+def test_make_timelapse_touching_pairs_merge_under_connected_components():
+    from sklearn_cells.metrics import label_instances
+
+    _, y = make_timelapse(n_sequences=2, n_frames=8, frame_shape=(48, 48), n_cells=2,
+                          touching=1.0, division_rate=0.5, n_debris=0, instance_masks=True,
+                          random_state=0)
+    for frame in y:
+        assert sorted(set(np.unique(frame)) - {0}) == [1, 2]  # pairs never divide
+        # the pair shares an edge, so connected components see one object
+        second = frame == 2
+        near = np.zeros_like(second)
+        near[:-1] |= second[1:]
+        near[1:] |= second[:-1]
+        near[:, :-1] |= second[:, 1:]
+        near[:, 1:] |= second[:, :-1]
+        assert (near & (frame == 1)).any()
+        assert label_instances(frame > 0).max() == 1
+    with pytest.raises(ValueError, match="touching"):
+        make_timelapse(touching=1.5)

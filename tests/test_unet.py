@@ -280,3 +280,101 @@ def test_plots_from_estimator_and_history(data, fitted):
     ax = plot_training_curves(fitted)
     assert [line.get_label() for line in ax.get_lines()] == ["train_loss"]
     plt.close("all")
+
+
+# ---------------------------------------------------------------- frames of any size
+def test_lists_of_frames_of_different_sizes(data, fitted):
+    """fit, predict, predict_proba and score take lists; a list in gives a list out."""
+    _, y, Xb, train, test = data
+    frames, masks = np.asarray(Xb), y
+    sizes = [(32, 32), (24, 30), (17, 32), (32, 21)]
+    X_list = [frames[i][:h, :w] for i, (h, w) in zip(train, sizes * 6)]
+    y_list = [masks[i][:h, :w] for i, (h, w) in zip(train, sizes * 6)]
+    seg = UNetSegmenter(max_epochs=12, loss="ce+dice", lr=1e-2, dropout=0.0, **TINY)
+    seg.fit(X_list, y_list)
+    test_list = [frames[i][:h, :w] for i, (h, w) in zip(test, sizes * 2)]
+    pred = seg.predict(test_list)
+    proba = seg.predict_proba(test_list)
+    assert isinstance(pred, list) and isinstance(proba, list)
+    assert [p.shape for p in pred] == [f.shape for f in test_list]
+    assert [p.shape for p in proba] == [(2,) + f.shape for f in test_list]
+    for p, q in zip(pred, proba):
+        assert np.array_equal(p, q.argmax(0))
+    truth = [masks[i][:h, :w] for i, (h, w) in zip(test, sizes * 2)]
+    assert seg.score(test_list, truth) > 0.6
+    # a list of equal-sized frames gives the array's predictions, frame by frame
+    as_list = fitted.predict(list(frames[test]))
+    assert isinstance(as_list, list)
+    np.testing.assert_array_equal(np.stack(as_list), fitted.predict(frames[test]))
+
+
+def test_masks_of_a_list_must_match_their_frames():
+    X = [np.zeros((16, 16)), np.zeros((12, 20))]
+    with pytest.raises(ValueError, match=r"y\[1\] has shape \(12, 19\) but frame 1 of X is "
+                                         r"\(12, 20\)"):
+        UNetSegmenter(**TINY).fit(X, [np.zeros((16, 16), int), np.zeros((12, 19), int)])
+    with pytest.raises(ValueError, match="got 1 mask"):
+        UNetSegmenter(**TINY).fit(X, [np.zeros((16, 16), int)])
+    with pytest.raises(ValueError, match="masks of different sizes"):
+        UNetSegmenter(**TINY).fit(np.zeros((2, 16, 16)), [np.zeros((16, 16)), np.zeros((8, 8))])
+
+
+# ---------------------------------------------------------------- training budget
+def _batches_per_epoch(seg):
+    return [len(h["batches"]) for h in seg.history_]
+
+
+def test_an_epoch_covers_each_frame_once_or_lasts_steps_per_epoch():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(3, 64, 48)).astype(np.float32)
+    y = (X > 1).astype(int)
+    # 64x48 frames in 16x16 crops: 12 windows per frame, 36 per epoch, 9 batches of 4
+    seg = UNetSegmenter(max_epochs=2, crop_size=16, **TINY).fit(X, y)
+    assert _batches_per_epoch(seg) == [9, 9]
+    seg = UNetSegmenter(max_epochs=2, crop_size=16, steps_per_epoch=5, **TINY).fit(X, y)
+    assert _batches_per_epoch(seg) == [5, 5]
+    assert _batches_per_epoch(seg.partial_fit(X, y)) == [5, 5, 5]
+    # frames no larger than the crop: one window per frame, as before
+    seg = UNetSegmenter(max_epochs=1, crop_size=64, batch_size=1, depth=2, base_channels=4,
+                        kernel_size=3).fit(X, y)
+    assert _batches_per_epoch(seg) == [3]
+
+
+def test_foreground_fraction_centres_crops_on_cells():
+    from sklearn_cells.image._unet import _FrameDataset
+
+    frames = np.zeros((2, 1, 96, 96), np.float32)
+    masks = np.zeros((2, 96, 96), np.int64)
+    masks[0, 70:73, 10:13] = 1  # one small cell in a large frame; none in frame 1
+    seen = {}
+    for fraction in (0.0, 0.5, 1.0):
+        ds = _FrameDataset(frames, masks, 16, crop=16, foreground_fraction=fraction,
+                           augment=False)
+        assert len(ds) == 72  # (96 / 16) ** 2 windows per frame
+        torch.manual_seed(0)
+        hits = [bool((ds[i][1] == 1).any()) for i in range(36)]  # frame 0's items
+        seen[fraction] = np.mean(hits)
+    assert seen[1.0] == 1.0 and 0.3 < seen[0.5] < 0.8 and seen[0.0] < 0.2
+    # a frame without cells falls back to uniform crops
+    ds = _FrameDataset(frames, masks, 16, crop=16, foreground_fraction=1.0)
+    assert ds[40][0].shape == (1, 16, 16)
+
+
+def test_foreground_sampling_is_reproducible(data):
+    _, y, Xb, train, _ = data
+    X = np.tile(np.asarray(Xb)[train][:4], (1, 2, 2))
+    Y = np.tile(y[train][:4], (1, 2, 2))
+    params = dict(max_epochs=1, crop_size=16, foreground_fraction=0.7, **TINY)
+    a = UNetSegmenter(**params).fit(X, Y).predict_proba(X[:1])
+    b = UNetSegmenter(**params).fit(X, Y).predict_proba(X[:1])
+    np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("param,value,match", [
+    ("steps_per_epoch", 0, "steps_per_epoch"), ("foreground_fraction", 1.5, "foreground_fraction"),
+    ("instances", "distance", "instances"),
+])
+def test_bad_budget_and_instance_parameters(param, value, match):
+    with pytest.raises(ValueError, match=match):
+        UNetSegmenter(**{**TINY, param: value}).fit(np.zeros((2, 16, 16)),
+                                                    np.zeros((2, 16, 16), int))

@@ -51,6 +51,7 @@ def make_timelapse(
     microwell: bool = True,
     illumination: float = 0.4,
     noise: float = 0.15,
+    touching: float = 0.0,
     instance_masks: bool = False,
     random_state=None,
 ):
@@ -88,6 +89,13 @@ def make_timelapse(
         Strength of the smooth multiplicative illumination gradient (0: uniform).
     noise : float, default=0.15
         Std of additive Gaussian noise (cell contrast is about 1).
+    touching : float, default=0.0
+        Fraction of the first frame's cells that come in touching pairs: the second cell
+        of a pair follows the first, pressed against it (their outlines overlap by 10 %
+        of the summed radii, where the masks meet and the image is brighter, as where
+        the halos of touching cells add up), and the pair slowly turns. Pairs do not
+        divide. The connected components of the masks merge such cells; instance
+        segmentation must part them.
     instance_masks : bool, default=False
         Return instance labels (one id per cell, kept over time; daughters get new ids)
         instead of binary masks.
@@ -109,6 +117,8 @@ def make_timelapse(
     """
     rng = check_random_state(random_state)
     h, w = (int(frame_shape[0]), int(frame_shape[1]))
+    if not 0 <= touching <= 1:
+        raise ValueError(f"touching={touching!r} must lie in [0, 1] (a fraction of the cells).")
     if n_sequences < 1 or n_frames < 1 or h < 8 or w < 8:
         raise ValueError(
             "need n_sequences >= 1, n_frames >= 1 and frames of at least 8x8 pixels; got "
@@ -153,15 +163,30 @@ def make_timelapse(
             cells.append(new_cell(rng.uniform(r_hi, h - r_hi), rng.uniform(r_hi, w - r_hi),
                                   a, b, next_id))
             next_id += 1
+        for k in range(round(touching * n_cells) // 2):  # second of a pair follows first
+            cells[2 * k + 1].update(leader=cells[2 * k], angle=rng.uniform(0, 2 * np.pi))
+
+        def axes(c, t):
+            # shape change: elongation oscillates, orientation drifts
+            elong = 1.0 + 0.25 * np.sin(c["phase"] + 0.3 * t)
+            return c["a"] * c["grow"] * elong ** 0.5, c["b"] * c["grow"] / elong ** 0.5
+
+        def radius(c, t, angle):
+            a, b = axes(c, t)
+            return 1.0 / np.hypot(np.cos(angle - c["theta"]) / a, np.sin(angle - c["theta"]) / b)
 
         for t in range(n_frames):
             i = s * n_frames + t
             canvas = bg.copy()
             mask = masks[i]
             for c in cells:
-                # shape change: elongation oscillates, orientation drifts
-                elong = 1.0 + 0.25 * np.sin(c["phase"] + 0.3 * t)
-                a, b = c["a"] * c["grow"] * elong ** 0.5, c["b"] * c["grow"] / elong ** 0.5
+                if "leader" in c:  # pressed against its leader along the pair's angle
+                    lead, angle = c["leader"], c["angle"]
+                    dist = 0.9 * (radius(lead, t, angle) + radius(c, t, angle + np.pi))
+                    c["y"] = lead["y"] + dist * np.sin(angle)
+                    c["x"] = lead["x"] + dist * np.cos(angle)
+            for c in cells:
+                a, b = axes(c, t)
 
                 def value(u, v, d, c=c):
                     # bright textured body with a brighter rim (phase-contrast-like halo)
@@ -185,7 +210,11 @@ def make_timelapse(
                         c[vkey] = -c[vkey]
                 c["theta"] += c["omega"]
                 c["grow"] = min(1.0, c["grow"] + 0.03)
-                if rng.uniform() < division_rate and len(cells) + len(born) < 2 * n_cells:
+                if "leader" in c:
+                    c["angle"] += 0.05 * rng.normal()
+                paired = "leader" in c or any(d.get("leader") is c for d in cells)
+                if (rng.uniform() < division_rate and len(cells) + len(born) < 2 * n_cells
+                        and not paired):
                     off = 0.6 * c["a"]
                     dy, dx = off * np.sin(c["theta"]), off * np.cos(c["theta"])
                     for sign in (-1, 1):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from ._temporal import _rewrap, check_frames, iter_sequences
+from ._temporal import _n_channels, _rewrap, check_frames, iter_sequences
 
 __all__ = ["IntensityNormalizer"]
 
@@ -25,8 +25,12 @@ class IntensityNormalizer(TransformerMixin, BaseEstimator):
 
     Statistics are taken per frame (``per="frame"``) or over all frames of each sequence
     (``per="sequence"``, which keeps intensity changes over time; sequences come from a
-    :class:`TimelapseFrames`, a plain array is one sequence), and over all channels of a
-    frame. A constant frame maps to zeros. Stateless: ``fit`` only validates.
+    :class:`TimelapseFrames`, a plain array is one sequence), over all channels of a frame,
+    or each channel on its own (``per_channel=True``, for channels of different kinds such
+    as the raw and subtracted frames of ``BackgroundSubtractor(keep_raw=True)``). A
+    constant frame maps to zeros. Frames may differ in size (a list of frames, or a ragged
+    :class:`TimelapseFrames`); a list in gives a list out. Stateless: ``fit`` only
+    validates.
 
     Parameters
     ----------
@@ -36,6 +40,8 @@ class IntensityNormalizer(TransformerMixin, BaseEstimator):
         Lower and upper percentiles for ``method="percentile"``.
     clip : bool, default=False
         Clip the result to [0, 1] (``"percentile"`` only).
+    per_channel : bool, default=False
+        Take the statistics of each channel separately.
 
     Examples
     --------
@@ -48,11 +54,13 @@ class IntensityNormalizer(TransformerMixin, BaseEstimator):
     """
 
     def __init__(self, per: str = "frame", method: str = "percentile",
-                 percentiles: tuple[float, float] = (1.0, 99.8), clip: bool = False):
+                 percentiles: tuple[float, float] = (1.0, 99.8), clip: bool = False,
+                 per_channel: bool = False):
         self.per = per
         self.method = method
         self.percentiles = percentiles
         self.clip = clip
+        self.per_channel = per_channel
 
     def _check_params(self):
         if self.per not in ("frame", "sequence"):
@@ -66,42 +74,62 @@ class IntensityNormalizer(TransformerMixin, BaseEstimator):
             raise ValueError(
                 f"percentiles={self.percentiles!r} must satisfy 0 <= low < high <= 100."
             )
+        if not isinstance(self.per_channel, (bool, np.bool_)):
+            raise ValueError(f"per_channel={self.per_channel!r} must be True or False.")
 
     def fit(self, X, y=None):
         """Validate ``X``; nothing is learned."""
         self._check_params()
-        frames = check_frames(X)
-        self.n_features_in_ = 1 if frames.ndim == 3 else frames.shape[1]
+        self.n_features_in_ = _n_channels(check_frames(X, allow_list=True))
         return self
 
-    def _scale(self, block: np.ndarray) -> np.ndarray:
-        # float64 statistics: 16-bit offsets leave few float32 digits for the signal
-        values = block.astype(np.float64, copy=False)
+    def _affine(self, values: np.ndarray) -> tuple[float, float]:
+        """``(offset, scale)`` such that ``(x - offset) / scale`` is normalised; scale 0
+        for constant values (mapped to zeros)."""
         if self.method == "percentile":
             low, high = np.percentile(values, self.percentiles)
-            out = (values - low) / max(high - low, 1e-12) if high > low else values * 0.0
-            if self.clip:
-                out = np.clip(out, 0.0, 1.0)
-        else:
-            med = np.median(values)
-            mad = 1.4826 * np.median(np.abs(values - med))
-            if mad <= 0:  # more than half the pixels equal: fall back to the std
-                mad = values.std()
-            out = (values - med) / mad if mad > 0 else values * 0.0
-        return out.astype(np.float32)
+            return float(low), float(high - low) if high > low else 0.0
+        med = np.median(values)
+        mad = 1.4826 * np.median(np.abs(values - med))
+        if mad <= 0:  # more than half the pixels equal: fall back to the std
+            mad = values.std()
+        return float(med), float(mad)
+
+    def _scale(self, frames: list[np.ndarray]) -> list[np.ndarray]:
+        """Normalise ``frames`` (float64, any sizes, same channels) with shared statistics."""
+        channel_sets = [slice(None)]
+        if self.per_channel and frames[0].ndim == 3:
+            channel_sets = [slice(c, c + 1) for c in range(frames[0].shape[0])]
+        out = [np.empty(f.shape, dtype=np.float32) for f in frames]
+        for channels in channel_sets:
+            # float64 statistics: 16-bit offsets leave few float32 digits for the signal
+            values = np.concatenate([(f[channels] if f.ndim == 3 else f).ravel()
+                                     for f in frames])
+            offset, scale = self._affine(values)
+            for f, o in zip(frames, out):
+                block = f[channels] if f.ndim == 3 else f
+                res = (block - offset) / max(scale, 1e-12) if scale > 0 else block * 0.0
+                if self.clip and self.method == "percentile":
+                    res = np.clip(res, 0.0, 1.0)
+                if f.ndim == 3:
+                    o[channels] = res
+                else:
+                    o[...] = res
+        return out
 
     def transform(self, X):
         """Return normalised float32 frames in the container kind of ``X``."""
         self._check_params()
         # float64 keeps 16-bit offsets exact before subtraction
-        frames = check_frames(X, dtype=np.float64)
-        out = np.empty(frames.shape, dtype=np.float32)
-        if self.per == "frame":
-            for i in range(len(frames)):
-                out[i] = self._scale(frames[i])
-        else:
-            for _, pos, _ in iter_sequences(X):
-                out[pos] = self._scale(frames[pos])
+        frames = check_frames(X, dtype=np.float64, allow_list=True)
+        groups = ([np.array([i]) for i in range(len(frames))] if self.per == "frame"
+                  else [pos for _, pos, _ in iter_sequences(X)])
+        out = [None] * len(frames)
+        for pos in groups:
+            for p, res in zip(pos.tolist(), self._scale([frames[p] for p in pos.tolist()])):
+                out[p] = res
+        if not isinstance(frames, list):
+            out = np.stack(out)
         return _rewrap(X, out)
 
     def __sklearn_tags__(self):

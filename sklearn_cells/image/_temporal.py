@@ -14,6 +14,13 @@ plain ``Pipeline``/``GridSearchCV`` without metadata routing::
 
 A plain array is accepted by the temporal transformers too, and is then taken to be *one*
 sequence in time order.
+
+Frames need not share one size: a list of frames ``[(H_i, W_i)]`` or ``[(C, H_i, W_i)]``
+(e.g. from :func:`~sklearn_cells.datasets.load_image_folder`) goes through the
+transformers and :class:`~sklearn_cells.image.UNetSegmenter` as a list, and a
+:class:`TimelapseFrames` holds frames of different sizes when its sequences differ
+(:meth:`TimelapseFrames.from_sequences`). Only the frames *of one sequence* must share a
+size where a step compares them pixel by pixel (background subtraction, temporal context).
 """
 
 from __future__ import annotations
@@ -36,8 +43,10 @@ class TimelapseFrames:
 
     Parameters
     ----------
-    frames : array-like of shape (n_frames, H, W) or (n_frames, C, H, W)
-        The frames; never copied unless needed.
+    frames : array-like of shape (n_frames, H, W) or (n_frames, C, H, W), or list of frames
+        The frames; never copied unless needed. A list of frames of different sizes
+        (each ``(H_i, W_i)``, or ``(C, H_i, W_i)`` with one ``C``) is kept as a 1-D object
+        array of frames (:attr:`ragged`); a list of equal-sized frames is stacked.
     sequence_ids : array-like of shape (n_frames,), optional
         Which sequence each frame belongs to (any hashable labels). Default: all frames
         belong to one sequence.
@@ -53,16 +62,17 @@ class TimelapseFrames:
     ((5, 8, 8), [0, 0, 0, 1, 1], [0, 1, 2, 0, 1])
     >>> X[[3, 4]].sequence_ids.tolist()
     [1, 1]
+
+    Sequences of different frame sizes:
+
+    >>> X = TimelapseFrames.from_sequences([np.zeros((3, 8, 8)), np.ones((2, 6, 10))])
+    >>> X.ragged, X.shape, X[4].shape
+    (True, (5,), (6, 10))
     """
 
     def __init__(self, frames, sequence_ids=None, frame_indices=None):
-        frames = np.asarray(frames)
-        n = frames.shape[0] if frames.ndim else 0
-        if frames.ndim not in (3, 4):
-            raise ValueError(
-                f"frames must have shape (n_frames, H, W) or (n_frames, C, H, W); got shape "
-                f"{frames.shape}. Add a leading frame axis for a single frame (frame[None])."
-            )
+        frames = _frame_container(frames)
+        n = len(frames)
         if sequence_ids is None:
             sequence_ids = np.zeros(n, dtype=np.int64)
         sequence_ids = np.asarray(sequence_ids)
@@ -93,9 +103,11 @@ class TimelapseFrames:
 
     @classmethod
     def from_sequences(cls, sequences: Sequence, sequence_ids: Sequence | None = None):
-        """Concatenate a list of sequences ``(T_i, H, W)`` or ``(T_i, C, H, W)``.
+        """Concatenate a list of sequences ``(T_i, H_i, W_i)`` or ``(T_i, C, H_i, W_i)``.
 
         ``sequence_ids`` names them (default ``0, 1, ...``); frames are numbered ``0..T_i-1``.
+        The frames of one sequence share a size; sequences of different sizes give a
+        :attr:`ragged` container.
         """
         sequences = [np.asarray(s) for s in sequences]
         if not sequences:
@@ -105,13 +117,27 @@ class TimelapseFrames:
         sequence_ids = list(sequence_ids)
         if len(sequence_ids) != len(sequences):
             raise ValueError("sequence_ids must name each sequence once.")
+        for sid, seq in zip(sequence_ids, sequences):
+            if seq.ndim not in (3, 4):
+                raise ValueError(
+                    f"sequence {sid!r} has shape {seq.shape}; each sequence must be "
+                    "(T, H, W) or (T, C, H, W)."
+                )
         ids = np.concatenate([np.full(len(s), sid) for s, sid in zip(sequences, sequence_ids)])
         times = np.concatenate([np.arange(len(s)) for s in sequences])
-        return cls(np.concatenate(sequences), ids, times)
+        if len({s.shape[1:] for s in sequences}) == 1:
+            return cls(np.concatenate(sequences), ids, times)
+        return cls([frame for s in sequences for frame in s], ids, times)
 
     # --- array-like protocol used by scikit-learn ---------------------------------
     @property
+    def ragged(self) -> bool:
+        """Whether the frames have different sizes (held as a 1-D object array)."""
+        return self.frames.dtype == object
+
+    @property
     def shape(self) -> tuple:
+        """``frames.shape``; ``(n_frames,)`` when :attr:`ragged`."""
         return self.frames.shape
 
     @property
@@ -127,6 +153,11 @@ class TimelapseFrames:
 
     def __array__(self, dtype=None, copy=None):
         if dtype is not None and dtype != self.frames.dtype:
+            if self.ragged:
+                raise ValueError(
+                    "these frames have different sizes and cannot form one numeric array; "
+                    "use list(X) for the frames, or crop them to one size first."
+                )
             return self.frames.astype(dtype)
         return self.frames.copy() if copy else self.frames
 
@@ -146,12 +177,57 @@ class TimelapseFrames:
         return TimelapseFrames(self.frames[key], self.sequence_ids[key], self.frame_indices[key])
 
     def __repr__(self) -> str:
-        n_seq = len(np.unique(self.sequence_ids)) if len(self) else 0
+        n_seq = len(_group_positions(self.sequence_ids)) if len(self) else 0
+        if self.ragged:
+            return f"TimelapseFrames(n_frames={len(self)}, ragged, n_sequences={n_seq})"
         return f"TimelapseFrames(shape={self.shape}, dtype={self.dtype}, n_sequences={n_seq})"
 
     def with_frames(self, frames) -> TimelapseFrames:
-        """Same sequence ids and times, new frames (one per existing frame)."""
+        """Same sequence ids and times, new frames (one per existing frame, any sizes)."""
         return TimelapseFrames(frames, self.sequence_ids, self.frame_indices)
+
+
+def _is_frame_list(X) -> bool:
+    """A list, tuple or 1-D object array of frames, or a ragged :class:`TimelapseFrames`."""
+    if isinstance(X, TimelapseFrames):
+        return X.ragged
+    if isinstance(X, (list, tuple)):
+        return True
+    return isinstance(X, np.ndarray) and X.dtype == object and X.ndim == 1
+
+
+def _frame_container(frames) -> np.ndarray:
+    """The frames of a :class:`TimelapseFrames`: one array, or an object array if ragged."""
+    if isinstance(frames, TimelapseFrames):
+        return frames.frames
+    if _is_frame_list(frames):
+        items = [np.asarray(f) for f in frames]
+        shapes = {f.shape for f in items}
+        if len(shapes) > 1:
+            return _ragged(items, shapes)
+        frames = np.asarray(items)
+    else:
+        frames = np.asarray(frames)
+    if frames.ndim not in (3, 4):
+        raise ValueError(
+            f"frames must have shape (n_frames, H, W) or (n_frames, C, H, W); got shape "
+            f"{frames.shape}. Add a leading frame axis for a single frame (frame[None])."
+        )
+    return frames
+
+
+def _ragged(items: list, shapes: set) -> np.ndarray:
+    """Frames of different sizes as a 1-D object array, after checking their layout."""
+    ndims = {f.ndim for f in items}
+    if not ndims <= {2, 3} or len(ndims) > 1 or len({f.shape[:-2] for f in items}) > 1:
+        raise ValueError(
+            "frames of different sizes must all be (H, W), or all (C, H, W) with the same "
+            f"C; got shapes {sorted(shapes, key=str)[:4]}."
+        )
+    out = np.empty(len(items), dtype=object)
+    for i, f in enumerate(items):
+        out[i] = f
+    return out
 
 
 def _group_positions(ids: np.ndarray) -> dict:
@@ -191,7 +267,8 @@ def _channel_last(shape: tuple) -> bool:
     )
 
 
-def check_frames(X, *, name: str = "X", allow_nan: bool = False, dtype=np.float32) -> np.ndarray:
+def check_frames(X, *, name: str = "X", allow_nan: bool = False, dtype=np.float32,
+                 allow_list: bool = False):
     """Validate frames ``(n, H, W)`` or ``(n, C, H, W)`` and return them as a float array.
 
     Raises a ``ValueError`` that names the problem and the fix for: a single 2-D frame,
@@ -199,29 +276,40 @@ def check_frames(X, *, name: str = "X", allow_nan: bool = False, dtype=np.float3
     complex values, and (unless ``allow_nan``) NaN or infinite pixels or pixels beyond
     the range of ``dtype``; a ``TypeError`` for non-numeric data. Never modifies ``X``.
 
+    With ``allow_list=True``, a list or tuple of frames (or a ragged
+    :class:`TimelapseFrames`) is returned as a list of float arrays, each ``(H_i, W_i)`` or
+    ``(C, H_i, W_i)``, so frames may differ in size (all 2-D, or all 3-D with one ``C``);
+    each frame is checked as above and named in the errors. Without it, frames of
+    different sizes are an error that says which steps accept them.
+
     Examples
     --------
     >>> import numpy as np
     >>> check_frames(np.zeros((2, 3, 16, 16))).shape
     (2, 3, 16, 16)
+    >>> [f.shape for f in check_frames([np.zeros((8, 8)), np.ones((5, 7))], allow_list=True)]
+    [(8, 8), (5, 7)]
     >>> check_frames(np.zeros((2, 16, 16, 3)))
     Traceback (most recent call last):
     ...
     ValueError: X has shape (2, 16, 16, 3), which looks channel-last (n, H, W, C); ...
     """
-    frames = np.asarray(X)
-    if frames.dtype == object or not (
-        np.issubdtype(frames.dtype, np.number) or frames.dtype == bool
-    ):
-        raise TypeError(
-            f"{name} must be a numeric array of frames; got dtype {frames.dtype}. "
-            "Stack same-sized frames into one array (np.stack)."
-        )
-    if np.iscomplexobj(frames):
+    if allow_list and _is_frame_list(X):
+        return _check_frame_list(X, name, allow_nan, dtype)
+    if isinstance(X, TimelapseFrames):
+        frames = X.frames
+    else:
+        try:
+            frames = np.asarray(X)
+        except ValueError:  # numpy's "inhomogeneous shape": frames of different sizes
+            frames = None
+    if frames is None or (frames.dtype == object and frames.ndim == 1 and len(frames)):
         raise ValueError(
-            f"{name} holds complex numbers (dtype {frames.dtype}); pass real frames, e.g. "
-            f"np.abs({name}) for magnitudes."
+            f"{name} holds frames of different sizes, which this step cannot stack into one "
+            "array. Crop or pad them to one size; UNetSegmenter and the temporal "
+            "transformers accept a list of frames of any sizes."
         )
+    _check_numeric(frames, name)
     if frames.ndim == 2:
         raise ValueError(
             f"{name} is a single 2-D frame of shape {frames.shape}; pass frames as "
@@ -241,6 +329,25 @@ def check_frames(X, *, name: str = "X", allow_nan: bool = False, dtype=np.float3
         raise ValueError(f"{name} has no frames (shape {frames.shape}); pass at least one frame.")
     if min(frames.shape[-2:]) == 0:
         raise ValueError(f"{name} has empty frames of size {frames.shape[-2:]}.")
+    return _convert(frames, name, allow_nan, dtype)
+
+
+def _check_numeric(frames: np.ndarray, name: str) -> None:
+    if frames.dtype == object or not (
+        np.issubdtype(frames.dtype, np.number) or frames.dtype == bool
+    ):
+        raise TypeError(
+            f"{name} must be a numeric array of frames; got dtype {frames.dtype}. "
+            "Stack same-sized frames into one array (np.stack)."
+        )
+    if np.iscomplexobj(frames):
+        raise ValueError(
+            f"{name} holds complex numbers (dtype {frames.dtype}); pass real frames, e.g. "
+            f"np.abs({name}) for magnitudes."
+        )
+
+
+def _convert(frames: np.ndarray, name: str, allow_nan: bool, dtype) -> np.ndarray:
     with np.errstate(over="ignore"):  # overflow is reported below
         converted = frames.astype(dtype, copy=False)
     if not allow_nan and not np.isfinite(converted).all():
@@ -257,8 +364,82 @@ def check_frames(X, *, name: str = "X", allow_nan: bool = False, dtype=np.float3
     return converted
 
 
+def _check_frame_list(X, name: str, allow_nan: bool, dtype) -> list[np.ndarray]:
+    """:func:`check_frames` for a list of frames of any sizes; returns a list of arrays."""
+    items = list(X.frames) if isinstance(X, TimelapseFrames) else list(X)
+    if not items:
+        raise ValueError(f"{name} has no frames (an empty list); pass at least one frame.")
+    out = []
+    for i, item in enumerate(items):
+        where = f"{name}[{i}]"
+        try:
+            frame = np.asarray(item)
+        except ValueError as exc:
+            raise ValueError(f"{where} is not a frame: its rows have different lengths.") from exc
+        _check_numeric(frame, where)
+        if frame.ndim not in (2, 3):
+            raise ValueError(
+                f"{where} has shape {frame.shape}; each frame of a list must be (H, W) or "
+                "(C, H, W)."
+            )
+        if frame.ndim == 3 and _channel_last((1,) + frame.shape):
+            raise ValueError(
+                f"{where} has shape {frame.shape}, which looks channel-last (H, W, C); "
+                f"frames must be channel-first (C, H, W): use {where}.transpose(2, 0, 1)."
+            )
+        if min(frame.shape[-2:]) == 0:
+            raise ValueError(f"{where} is an empty frame of size {frame.shape[-2:]}.")
+        first = out[0] if out else frame
+        if frame.ndim != first.ndim or frame.shape[:-2] != first.shape[:-2]:
+            raise ValueError(
+                f"{where} has shape {frame.shape} but {name}[0] has shape {first.shape}; the "
+                "frames of a list may differ in height and width only (all (H, W), or all "
+                "(C, H, W) with the same C)."
+            )
+        out.append(_convert(frame, where, allow_nan, dtype))
+    return out
+
+
+def _n_channels(frames) -> int:
+    """Channels of validated frames (an array or a list of frames)."""
+    if isinstance(frames, list):
+        return 1 if frames[0].ndim == 2 else frames[0].shape[0]
+    return 1 if frames.ndim == 3 else frames.shape[1]
+
+
+def _sequence_block(frames, pos: np.ndarray, sid, what: str) -> np.ndarray:
+    """The frames at ``pos`` (one sequence) as one array; they must share a size."""
+    if not isinstance(frames, list):
+        return frames[pos]
+    shapes = sorted({frames[p].shape for p in pos.tolist()})
+    if len(shapes) > 1:
+        raise ValueError(
+            f"sequence {sid!r} holds frames of different sizes ({shapes[0]}, {shapes[1]}, "
+            f"...); {what} compares the frames of a sequence pixel by pixel, so they must "
+            "share one size. Give each size its own sequence id (TimelapseFrames(frames, "
+            "sequence_ids=...)), or crop the frames to one size."
+        )
+    return np.stack([frames[p] for p in pos.tolist()])
+
+
+def _put(out, frames, pos: np.ndarray, block: np.ndarray):
+    """Store ``block`` (one result per position of ``pos``) in ``out``, a container of the
+    kind of ``frames`` (allocated on the first call, when ``out`` is None)."""
+    if out is None:
+        if isinstance(frames, list):
+            out = [None] * len(frames)
+        else:
+            out = np.empty((len(frames),) + block.shape[1:], dtype=block.dtype)
+    if isinstance(out, list):
+        for p, result in zip(pos.tolist(), block):
+            out[p] = result
+    else:
+        out[pos] = block
+    return out
+
+
 def _rewrap(X, frames):
-    """Return ``frames`` in the container kind of ``X``."""
+    """Return ``frames`` (an array or a list) in the container kind of ``X``."""
     return X.with_frames(frames) if isinstance(X, TimelapseFrames) else frames
 
 
@@ -313,29 +494,41 @@ class TemporalContextStacker(TransformerMixin, BaseEstimator):
     def fit(self, X, y=None):
         """Validate ``X``; nothing is learned."""
         self._check_params()
-        frames = check_frames(X)
-        self.n_features_in_ = 1 if frames.ndim == 3 else frames.shape[1]
+        self.n_features_in_ = _n_channels(check_frames(X, allow_list=True))
         return self
 
     def transform(self, X):
-        """Return ``(n, (2k+1)*C, H, W)`` frames, in the container kind of ``X``."""
+        """Return ``(n, (2k+1)*C, H, W)`` frames, in the container kind of ``X``.
+
+        A list of frames gives a list of ``((2k+1)*C, H_i, W_i)`` frames.
+        """
         k = self._check_params()
-        frames = check_frames(X)
-        if frames.ndim == 3:
-            frames = frames[:, None]
+        frames = check_frames(X, allow_list=True)
         if k > 0:
             _check_sequence_lengths(X, 2, f"temporal context (n_context={k})")
-        n, c = frames.shape[:2]
-        out = np.empty((n, (2 * k + 1) * c) + frames.shape[2:], dtype=frames.dtype)
-        for _, pos, times in iter_sequences(X):
-            where = {t: p for t, p in zip(times.tolist(), pos.tolist())}
-            for t, p in zip(times.tolist(), pos.tolist()):
-                for j, d in enumerate(range(-k, k + 1)):
+        out = None
+        for sid, pos, times in iter_sequences(X):
+            if k == 0:  # no neighbours: frames of any sizes, one channel axis added
+                block = [frames[p] for p in pos.tolist()]
+                block = [f[None] if f.ndim == 2 else f for f in block]
+                if not isinstance(frames, list):
+                    block = np.stack(block)
+                out = _put(out, frames, pos, block)
+                continue
+            seq = _sequence_block(frames, pos, sid, f"temporal context (n_context={k})")
+            if seq.ndim == 3:
+                seq = seq[:, None]
+            c = seq.shape[1]
+            where = {t: j for j, t in enumerate(times.tolist())}
+            block = np.empty((len(pos), (2 * k + 1) * c) + seq.shape[2:], dtype=seq.dtype)
+            for j, t in enumerate(times.tolist()):
+                for m, d in enumerate(range(-k, k + 1)):
                     # Nearest existing frame between t and t + d (repeats at the ends).
                     step = 1 if d > 0 else -1
                     while d and (t + d) not in where:
                         d -= step
-                    out[p, j * c:(j + 1) * c] = frames[where[t + d]]
+                    block[j, m * c:(m + 1) * c] = seq[where[t + d]]
+            out = _put(out, frames, pos, block)
         return _rewrap(X, out)
 
     def __sklearn_tags__(self):

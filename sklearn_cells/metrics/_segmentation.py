@@ -2,7 +2,8 @@
 
 The seed (004, Table 3) reports error rate, F1, "false white" and "white pixel accuracy".
 All functions take label masks ``y_true`` and ``y_pred`` of equal shape, ``(H, W)`` or
-``(n_frames, H, W)``; unless ``labels`` is given, any non-zero label counts as
+``(n_frames, H, W)``, or lists of masks of any sizes (``y_pred[i]`` shaped as
+``y_true[i]``); unless ``labels`` is given, any non-zero label counts as
 foreground ("white"), so instance masks can be compared with binary predictions.
 The scorers returned by :func:`segmentation_scorers` plug into ``GridSearchCV``/``cross_validate``
 as ``scoring=`` for any estimator whose ``predict`` returns ``(n, H, W)`` masks.
@@ -27,7 +28,51 @@ __all__ = [
 ]
 
 
+def _frame_list(y):
+    """The 2-D masks of a list (or 1-D object array) of masks; None for one array."""
+    if isinstance(y, np.ndarray) and y.dtype == object and y.ndim == 1:
+        y = list(y)
+    if isinstance(y, (list, tuple)) and y:
+        try:
+            frames = [np.asarray(m) for m in y]
+        except ValueError:
+            return None
+        if all(m.ndim == 2 for m in frames):
+            return frames
+    return None
+
+
+def _check_dtype(a: np.ndarray, name: str) -> None:
+    if a.dtype.kind == "f" and not np.array_equal(a, np.round(a)):
+        raise ValueError(
+            f"{name} holds non-integer values; pass label masks, e.g. threshold "
+            "probabilities first (proba[:, 1] > 0.5)."
+        )
+    if a.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must hold integer labels; got dtype {a.dtype}.")
+
+
 def _check_masks(y_true, y_pred):
+    """Flattened masks, one row per frame: two 2-D arrays, or two lists of 1-D arrays
+    when the masks are lists of frames (which may differ in size)."""
+    true_list, pred_list = _frame_list(y_true), _frame_list(y_pred)
+    if true_list is not None or pred_list is not None:
+        true_list = true_list if true_list is not None else list(np.asarray(y_true))
+        pred_list = pred_list if pred_list is not None else list(np.asarray(y_pred))
+        if len(true_list) != len(pred_list):
+            raise ValueError(
+                f"y_true has {len(true_list)} mask(s) but y_pred has {len(pred_list)}; pass "
+                "one predicted mask per true mask."
+            )
+        for i, (t, p) in enumerate(zip(true_list, pred_list)):
+            if t.shape != p.shape:
+                raise ValueError(
+                    f"y_true[{i}] and y_pred[{i}] must have the same shape; got {t.shape} "
+                    f"and {p.shape}."
+                )
+            _check_dtype(t, f"y_true[{i}]")
+            _check_dtype(p, f"y_pred[{i}]")
+        return [t.ravel() for t in true_list], [p.ravel() for p in pred_list]
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     if y_true.shape != y_pred.shape:
         raise ValueError(
@@ -39,23 +84,25 @@ def _check_masks(y_true, y_pred):
             raise ValueError(
                 f"{name} must be a mask (H, W) or masks (n, H, W); got shape {a.shape}."
             )
-        if a.dtype.kind == "f" and not np.array_equal(a, np.round(a)):
-            raise ValueError(
-                f"{name} holds non-integer values; pass label masks, e.g. threshold "
-                "probabilities first (proba[:, 1] > 0.5)."
-            )
-        if a.dtype.kind not in "biuf":
-            raise TypeError(f"{name} must hold integer labels; got dtype {a.dtype}.")
+        _check_dtype(a, name)
     if y_true.ndim == 2:
         y_true, y_pred = y_true[None], y_pred[None]
     return y_true.reshape(len(y_true), -1), y_pred.reshape(len(y_pred), -1)
 
 
-def _counts(t: np.ndarray, p: np.ndarray, axis=None):
-    tp = np.sum(t & p, axis=axis)
-    fp = np.sum(~t & p, axis=axis)
-    fn = np.sum(t & ~p, axis=axis)
-    return tp, fp, fn
+def _counts(t, p) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-frame ``tp, fp, fn`` of boolean masks (rows of arrays, or lists of 1-D arrays)."""
+    if isinstance(t, np.ndarray):
+        return (np.sum(t & p, axis=1), np.sum(~t & p, axis=1), np.sum(t & ~p, axis=1))
+    counts = np.array([[np.sum(a & b), np.sum(~a & b), np.sum(a & ~b)] for a, b in zip(t, p)])
+    return counts[:, 0], counts[:, 1], counts[:, 2]
+
+
+def _compare(yt, yp, fn):
+    """``fn`` applied to each frame's masks: a 2-D array, or a list for lists of frames."""
+    if isinstance(yt, np.ndarray):
+        return fn(yt, yp)
+    return [fn(a, b) for a, b in zip(yt, yp)]
 
 
 def _overlap(y_true, y_pred, labels, reduction, kind, empty_score):
@@ -67,9 +114,11 @@ def _overlap(y_true, y_pred, labels, reduction, kind, empty_score):
         raise ValueError("labels is empty; pass at least one label or labels=None.")
     scores = []
     for c in classes:
-        t, p = (yt != 0, yp != 0) if c is None else (yt == c, yp == c)
-        axis = 1 if reduction == "frames" else None
-        tp, fp, fn = _counts(t, p, axis)
+        t = _compare(yt, yp, lambda a, b, c=c: a != 0 if c is None else a == c)
+        p = _compare(yt, yp, lambda a, b, c=c: b != 0 if c is None else b == c)
+        tp, fp, fn = _counts(t, p)
+        if reduction == "pooled":
+            tp, fp, fn = tp.sum(), fp.sum(), fn.sum()
         num = 2 * tp if kind == "dice" else tp
         den = 2 * tp + fp + fn if kind == "dice" else tp + fp + fn
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -134,6 +183,17 @@ def pixel_f1_score(y_true, y_pred) -> float:
     return _overlap(y_true, y_pred, None, "pooled", "dice", 1.0)
 
 
+def _pixel_sum(values) -> int:
+    return int(values.sum()) if isinstance(values, np.ndarray) else int(sum(v.sum() for v in values))
+
+
+def _pixel_mean(values) -> float:
+    """Mean over all pixels of all frames (frames of any sizes)."""
+    if isinstance(values, np.ndarray):
+        return float(np.mean(values))
+    return _pixel_sum(values) / sum(v.size for v in values)
+
+
 def error_rate(y_true, y_pred) -> float:
     """Fraction of pixels whose foreground/background call is wrong (seed Table 3).
 
@@ -144,7 +204,7 @@ def error_rate(y_true, y_pred) -> float:
     0.25
     """
     yt, yp = _check_masks(y_true, y_pred)
-    return float(np.mean((yt != 0) != (yp != 0)))
+    return _pixel_mean(_compare(yt, yp, lambda t, p: (t != 0) != (p != 0)))
 
 
 def false_white_rate(y_true, y_pred) -> float:
@@ -157,7 +217,7 @@ def false_white_rate(y_true, y_pred) -> float:
     0.25
     """
     yt, yp = _check_masks(y_true, y_pred)
-    return float(np.mean((yt == 0) & (yp != 0)))
+    return _pixel_mean(_compare(yt, yp, lambda t, p: (t == 0) & (p != 0)))
 
 
 def white_pixel_accuracy(y_true, y_pred) -> float:
@@ -172,9 +232,9 @@ def white_pixel_accuracy(y_true, y_pred) -> float:
     0.5
     """
     yt, yp = _check_masks(y_true, y_pred)
-    t = yt != 0
-    n = t.sum()
-    return float((t & (yp != 0)).sum() / n) if n else 1.0
+    n = _pixel_sum(_compare(yt, yp, lambda t, p: t != 0))
+    found = _pixel_sum(_compare(yt, yp, lambda t, p: (t != 0) & (p != 0)))
+    return float(found / n) if n else 1.0
 
 
 _METRICS = {
@@ -226,23 +286,34 @@ def segmentation_scorers(names=None) -> dict:
 
 
 def label_instances(masks, *, connectivity: int = 1, min_size: int = 0,
-                    foreground=None) -> np.ndarray:
-    """Label the connected components of each foreground mask (cells for a tracker).
+                    foreground=None, seeds=None):
+    """Label the objects of each foreground mask (cells for a tracker or instance metrics).
+
+    Without ``seeds``, each connected component of the foreground is one object, so
+    touching cells merge. With ``seeds`` (e.g. the cell interiors a U-Net predicts with
+    ``instances="boundary"``), each connected component of the seeds is one object, grown
+    over the foreground pixels that are nearest to it along the foreground (a watershed
+    on the geodesic distance); foreground components without a seed are objects of their
+    own. Touching cells whose seeds are apart thus stay apart.
 
     Parameters
     ----------
-    masks : array-like of shape (H, W) or (n_frames, H, W)
-        Predicted masks; non-zero is foreground unless ``foreground`` is given.
+    masks : array-like of shape (H, W) or (n_frames, H, W), or list of 2-D masks
+        Predicted masks; non-zero is foreground unless ``foreground`` is given. A list may
+        hold masks of different sizes and gives a list.
     connectivity : {1, 2}, default=1
         1: pixels touching by an edge are connected (4-neighbourhood); 2: also by a corner.
     min_size : int, default=0
-        Components with fewer pixels are removed (set to 0).
+        Objects with fewer pixels are removed (set to 0).
     foreground : int, optional
         Only pixels equal to this label are foreground.
+    seeds : array-like of bool, optional
+        Seed pixels, shaped as ``masks`` (a list for a list); seeds outside the
+        foreground are ignored.
 
     Returns
     -------
-    labels : ndarray of int32, same shape as ``masks``
+    labels : ndarray of int32, same shape as ``masks`` (a list for a list)
         0 for background, ``1..k`` for the ``k`` objects of each frame (numbered per frame).
 
     Examples
@@ -250,19 +321,45 @@ def label_instances(masks, *, connectivity: int = 1, min_size: int = 0,
     >>> import numpy as np
     >>> label_instances(np.array([[1, 1, 0, 1]]))
     array([[1, 1, 0, 2]], dtype=int32)
+
+    Two touching cells, told apart by their seeds:
+
+    >>> cells = np.array([[1, 1, 1, 1, 1, 1]])
+    >>> label_instances(cells, seeds=np.array([[1, 0, 0, 0, 0, 1]]))
+    array([[1, 1, 1, 2, 2, 2]], dtype=int32)
     """
+    if connectivity not in (1, 2):
+        raise ValueError(f"connectivity={connectivity!r} must be 1 or 2.")
+    if isinstance(min_size, bool) or not isinstance(min_size, (int, np.integer)) or min_size < 0:
+        raise ValueError(f"min_size={min_size!r} must be a non-negative integer.")
+    frames = _frame_list(masks)
+    if frames is not None:
+        seed_list = [None] * len(frames) if seeds is None else _frame_list(seeds)
+        if seed_list is None or len(seed_list) != len(frames):
+            raise ValueError("seeds must be a list of one seed mask per mask.")
+        return [label_instances(m, connectivity=connectivity, min_size=min_size,
+                                foreground=foreground, seeds=sd)
+                for m, sd in zip(frames, seed_list)]
     masks = np.asarray(masks)
     if masks.ndim not in (2, 3):
         raise ValueError(f"masks must have shape (H, W) or (n_frames, H, W); got {masks.shape}.")
-    if connectivity not in (1, 2):
-        raise ValueError(f"connectivity={connectivity!r} must be 1 or 2.")
+    if seeds is not None:
+        seeds = np.asarray(seeds)
+        if seeds.shape != masks.shape:
+            raise ValueError(
+                f"seeds must have the shape of masks, {masks.shape}; got {seeds.shape}."
+            )
+        seeds = (seeds != 0)[None] if masks.ndim == 2 else seeds != 0
     single = masks.ndim == 2
     frames = masks[None] if single else masks
     fg = frames != 0 if foreground is None else frames == foreground
     structure = ndimage.generate_binary_structure(2, connectivity)
     out = np.zeros(frames.shape, dtype=np.int32)
     for i, f in enumerate(fg):
-        lab, n = ndimage.label(f, structure=structure)
+        if seeds is None:
+            lab, n = ndimage.label(f, structure=structure)
+        else:
+            lab, n = _grow_seeds(f, seeds[i] & f, structure)
         if min_size > 0 and n:
             sizes = np.bincount(lab.ravel())
             keep = sizes >= min_size
@@ -272,3 +369,24 @@ def label_instances(masks, *, connectivity: int = 1, min_size: int = 0,
             lab = new_ids[lab]
         out[i] = lab
     return out[0] if single else out
+
+
+def _grow_seeds(fg: np.ndarray, seeds: np.ndarray, structure: np.ndarray):
+    """Seeded labelling of one foreground mask: ``(labels, n_objects)``.
+
+    The seeds' connected components grow one neighbourhood step at a time into the
+    unlabelled foreground (a pixel reached by two objects in the same step goes to the
+    higher label); what no seed reaches is labelled by its own connected components.
+    """
+    lab, n = ndimage.label(seeds, structure=structure)
+    todo = fg & (lab == 0)
+    while n and todo.any():
+        grown = ndimage.grey_dilation(lab, footprint=structure, mode="constant", cval=0)
+        new = todo & (grown > 0)
+        if not new.any():
+            break
+        lab[new] = grown[new]
+        todo &= ~new
+    rest, n_rest = ndimage.label(todo, structure=structure)
+    lab[todo] = rest[todo] + n
+    return lab.astype(np.int32, copy=False), n + n_rest

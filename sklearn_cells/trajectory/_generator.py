@@ -62,7 +62,7 @@ class _WindowDataset(torch.utils.data.Dataset):
         self.sequences = [torch.as_tensor(s, dtype=torch.float32) for s in sequences]
         self.labels = None if labels is None else torch.as_tensor(labels, dtype=torch.long)
         self.window_length = window_length
-        counts = [max(1, math.ceil((len(s) - 1) / window_length)) for s in sequences]
+        counts = [max(1, math.ceil(len(s) / window_length)) for s in sequences]
         self.owner = np.repeat(np.arange(len(sequences)), counts)
 
     def __len__(self) -> int:
@@ -71,19 +71,31 @@ class _WindowDataset(torch.utils.data.Dataset):
     def __getitem__(self, i):
         j = int(self.owner[i])
         seq = self.sequences[j]
-        span = self.window_length + 1
-        if len(seq) > span:
-            start = int(torch.randint(len(seq) - span + 1, ()))
-            seq = seq[start : start + span]
+        if len(seq) > self.window_length:
+            start = int(torch.randint(len(seq) - self.window_length + 1, ()))
+            seq = seq[start : start + self.window_length]
         label = None if self.labels is None else self.labels[j]
         return seq, label
+
+
+def _with_start(v: torch.Tensor) -> torch.Tensor:
+    """Velocities (batch, steps, n_dims) after a zero start step.
+
+    The network reads the start step first and predicts every velocity of a
+    track, the first included. Sampling begins from the same zero step, so a
+    generated cell starts as the training tracks did: a model that never saw
+    a zero first velocity took it for a cell at rest, and generated the slow
+    class about a third too slow.
+    """
+    return torch.cat([torch.zeros_like(v[:, :1]), v], dim=1)
 
 
 class _Collate:
     """Pad windows into a batch, transforming each by a random symmetry.
 
-    Returns ``(X, None)`` as skorch expects, ``X`` holding ``inputs``,
-    ``targets``, the padding ``mask`` and, for conditional models, ``labels``.
+    Returns ``(X, None)`` as skorch expects, ``X`` holding ``inputs`` (the
+    start step, then the window but its last step), ``targets`` (the window),
+    the padding ``mask`` and, for conditional models, ``labels``.
     """
 
     def __init__(self, symmetry: str | None) -> None:
@@ -91,11 +103,11 @@ class _Collate:
 
     def __call__(self, batch):
         seqs, labels = zip(*batch)
-        lengths = torch.tensor([len(s) - 1 for s in seqs])
+        lengths = torch.tensor([len(s) for s in seqs])
         padded = pad_sequence(list(seqs), batch_first=True)
         if self.symmetry is not None:
             padded = _apply_symmetry(padded, _random_symmetries(len(seqs), self.symmetry))
-        inputs, targets = padded[:, :-1], padded[:, 1:]
+        inputs, targets = _with_start(padded)[:, :-1], padded
         mask = torch.arange(inputs.shape[1])[None, :] < lengths[:, None]
         X = {"inputs": inputs, "targets": targets, "mask": mask}
         if labels[0] is not None:
@@ -326,6 +338,10 @@ class MDNTrajectoryGenerator(DensityMixin, TorchEstimator):
         ema_decays=(0.95, 0.99),
         running_mean: bool = True,
         position_offset: bool = True,
+        autoregressive: bool = False,
+        running_persistence: bool = False,
+        running_count: bool = False,
+        class_weight=None,
         lr: float = 3e-3,
         max_epochs: int = 100,
         batch_size: int = 16,
@@ -349,6 +365,10 @@ class MDNTrajectoryGenerator(DensityMixin, TorchEstimator):
         self.ema_decays = ema_decays
         self.running_mean = running_mean
         self.position_offset = position_offset
+        self.autoregressive = autoregressive
+        self.running_persistence = running_persistence
+        self.running_count = running_count
+        self.class_weight = class_weight
         self.lr = lr
         self.max_epochs = max_epochs
         self.batch_size = batch_size
@@ -374,6 +394,10 @@ class MDNTrajectoryGenerator(DensityMixin, TorchEstimator):
         "ema_decays": [tuple, list, None],
         "running_mean": ["boolean"],
         "position_offset": ["boolean"],
+        "autoregressive": ["boolean"],
+        "running_persistence": ["boolean"],
+        "running_count": ["boolean"],
+        "class_weight": [StrOptions({"balanced"}), None],
         "gradient_clip": [real_in(0, None)],
     }
     _net_class = _MDNNet
@@ -435,7 +459,9 @@ class MDNTrajectoryGenerator(DensityMixin, TorchEstimator):
                 class_prior = counts / counts.sum()
             velocity = VelocityTransformer().fit(trajectories)
             velocities = velocity.transform(trajectories)
-            scaler = TrajectoryScaler(method=self.scaling)
+            # No clipping: a density model must see the tails it is to generate
+            # (clipping fast steps narrowed the fast classes' speed spread).
+            scaler = TrajectoryScaler(method=self.scaling, clip=None)
             scaler.fit(
                 velocities if self.symmetry is None else _symmetrized(velocities, self.symmetry)
             )
@@ -482,12 +508,24 @@ class MDNTrajectoryGenerator(DensityMixin, TorchEstimator):
             module__ema_decays=tuple(self.ema_decays or ()),
             module__running_mean=self.running_mean,
             module__position_offset=self.position_offset,
+            module__autoregressive=self.autoregressive,
+            module__running_persistence=self.running_persistence,
+            module__running_count=self.running_count,
             criterion=_SequenceNLL,
             optimizer=torch.optim.Adam,
-            iterator_train__shuffle=True,
+            **self._window_order(data.arrays["dataset"]),
             iterator_train__collate_fn=_Collate(self.symmetry),
             callbacks=callbacks,
         )
+
+    def _window_order(self, dataset) -> dict:
+        if self.class_weight is None or dataset.labels is None:
+            return {"iterator_train__shuffle": True}
+        labels = dataset.labels.numpy()[dataset.owner]
+        counts = np.bincount(labels)
+        weights = torch.as_tensor(1.0 / counts[labels], dtype=torch.double)
+        sampler = torch.utils.data.WeightedRandomSampler(weights, len(labels), replacement=True)
+        return {"iterator_train__sampler": sampler}
 
     @staticmethod
     def _check_scaled(scaled) -> None:
@@ -559,10 +597,10 @@ class MDNTrajectoryGenerator(DensityMixin, TorchEstimator):
         """Mean log-likelihood per step of each trajectory.
 
         The likelihood is that of each displacement (``r[t+1] - r[t]``, in the
-        units of ``X``) given the earlier ones, averaged over the steps from
-        the second displacement on (the first only sets the memory). For a
-        class-conditional model without ``y``, the classes are marginalised
-        with their training frequencies.
+        units of ``X``) given the earlier ones (the first given only the
+        class), averaged over the displacements. For a class-conditional
+        model without ``y``, the classes are marginalised with their training
+        frequencies.
 
         Parameters
         ----------
@@ -588,12 +626,13 @@ class MDNTrajectoryGenerator(DensityMixin, TorchEstimator):
         with self._evaluation() as module:
             for idx, v, lengths in self._scaled_batches(trajectories):
                 v = v.to(device)
-                mask = (torch.arange(v.shape[1] - 1)[None, :] < (lengths - 1)[:, None]).to(device)
+                mask = (torch.arange(v.shape[1])[None, :] < lengths[:, None]).to(device)
+                inputs = _with_start(v)[:, :-1]
                 for k, (lab, log_prior) in enumerate(candidates):
                     lab_b = None if lab is None else lab[idx].to(device)
-                    log_lik = module.log_likelihood(v[:, :-1], v[:, 1:], mask, lab_b)
+                    log_lik = module.log_likelihood(inputs, v, mask, lab_b)
                     totals[k, idx] = log_lik.double().cpu().numpy() + log_prior
-                counts[idx] = (lengths - 1).numpy()
+                counts[idx] = lengths.numpy()
         total = np.logaddexp.reduce(totals, axis=0) if len(candidates) > 1 else totals[0]
         return total / counts - self._log_jacobian()
 
@@ -619,7 +658,7 @@ class MDNTrajectoryGenerator(DensityMixin, TorchEstimator):
 
         Point ``t + 1`` is predicted as ``r[t] + E[v_t | v_0 .. v_(t-1)]``,
         the expected next displacement given the trajectory so far. The first
-        two points have no prediction and are returned as given.
+        point has no prediction and is returned as given.
 
         Parameters
         ----------
@@ -642,12 +681,13 @@ class MDNTrajectoryGenerator(DensityMixin, TorchEstimator):
         with self._evaluation() as module:
             for idx, v, lengths in self._scaled_batches(trajectories):
                 lab = None if labels is None else labels[idx].to(device)
-                mean = module.predictive_mean(v[:, :-1].to(device), lab).double().cpu().numpy()
+                inputs = _with_start(v)[:, :-1].to(device)
+                mean = module.predictive_mean(inputs, lab).double().cpu().numpy()
                 for row, i in enumerate(idx):
                     r = trajectories[i]
-                    steps = self.scaler_.inverse_transform([mean[row, : lengths[row] - 1]])[0]
+                    steps = self.scaler_.inverse_transform([mean[row, : lengths[row]]])[0]
                     pred = r.astype(np.float64, copy=True)
-                    pred[2:] = r[1:-1] + steps * self.velocity_.dt
+                    pred[1:] = r[:-1] + steps * self.velocity_.dt
                     out[i] = pred
         return wrap_like(out, X)
 
@@ -676,8 +716,8 @@ class MDNTrajectoryGenerator(DensityMixin, TorchEstimator):
             its memory, as the seed fed the first 20 steps of a real
             trajectory; one for all samples or one per sample. Each generated
             trajectory then starts at the last point of its seed, which is not
-            repeated in the output. Default: one zero step, starting at the
-            origin.
+            repeated in the output. Default: none; trajectories start at the
+            origin, with a first step drawn as the training tracks' first steps.
         random_state : int, RandomState or None, default=None
             Seeds the draw; the same value gives the same samples.
 
@@ -715,10 +755,10 @@ class MDNTrajectoryGenerator(DensityMixin, TorchEstimator):
                 seeds = seeds * n_samples
             origins = np.vstack([s[-1] for s in seeds])
             scaled = self.scaler_.transform(self.velocity_.transform(seeds))
-            seed = pad_sequence(
+            seed = _with_start(pad_sequence(
                 [torch.as_tensor(s, dtype=dtype) for s in scaled], batch_first=True
-            ).to(device)
-            seed_lengths = torch.tensor([len(s) for s in scaled])
+            )).to(device)
+            seed_lengths = torch.tensor([len(s) + 1 for s in scaled])
             if int(seed_lengths.min()) == int(seed_lengths.max()):
                 seed_lengths = None
 
