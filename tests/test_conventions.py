@@ -191,3 +191,20 @@ def test_image_and_video_pipelines_accept_pandas_output():
                                    min_gap=3, random_state=0)[0]
     scorer = FrameChangeScorer().set_output(transform="pandas")
     assert np.asarray(scorer.fit_transform(videos)).shape == (2, 8)
+
+
+def test_segmentation_pipeline_accepts_pandas_output():
+    from sklearn_cells import (
+        BackgroundSubtractor,
+        IntensityNormalizer,
+        TemporalContextStacker,
+        UNetSegmenter,
+    )
+    from sklearn_cells.datasets import make_timelapse
+
+    X, y = make_timelapse(n_sequences=1, n_frames=4, frame_shape=(16, 16), random_state=0)
+    pipe = make_pipeline(BackgroundSubtractor(), IntensityNormalizer(), TemporalContextStacker(),
+                         UNetSegmenter(depth=2, base_channels=4, kernel_size=3, max_epochs=1,
+                                       random_state=0))
+    pipe.set_output(transform="pandas")
+    assert pipe.fit(X, y).predict(X).shape == (4, 16, 16)

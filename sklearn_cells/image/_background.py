@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from ..utils._set_output import NonTabularOutputMixin
 from ._temporal import (
     _check_sequence_lengths,
     _n_channels,
@@ -18,7 +19,7 @@ from ._temporal import (
 __all__ = ["BackgroundSubtractor"]
 
 
-class BackgroundSubtractor(TransformerMixin, BaseEstimator):
+class BackgroundSubtractor(NonTabularOutputMixin, TransformerMixin, BaseEstimator):
     """Subtract each sequence's per-pixel temporal median (or mean) from its frames.
 
     ``I'(x, y, t) = I(x, y, t) - median_t I(x, y, t)``, computed separately for every

@@ -5,12 +5,13 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from ..utils._set_output import NonTabularOutputMixin
 from ._temporal import _n_channels, _rewrap, check_frames, iter_sequences
 
 __all__ = ["IntensityNormalizer"]
 
 
-class IntensityNormalizer(TransformerMixin, BaseEstimator):
+class IntensityNormalizer(NonTabularOutputMixin, TransformerMixin, BaseEstimator):
     """Rescale intensities with robust statistics, per frame or per sequence.
 
     Camera offsets (a 16-bit sensor's baseline of a few hundred counts), gain differences

@@ -31,6 +31,8 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from ..utils._set_output import NonTabularOutputMixin
+
 __all__ = ["TimelapseFrames", "TemporalContextStacker", "check_frames", "iter_sequences"]
 
 
@@ -454,7 +456,7 @@ def _check_sequence_lengths(X, min_frames: int, what: str) -> None:
             )
 
 
-class TemporalContextStacker(TransformerMixin, BaseEstimator):
+class TemporalContextStacker(NonTabularOutputMixin, TransformerMixin, BaseEstimator):
     """Stack each frame with its ``n_context`` neighbours before and after, as channels.
 
     Frame ``t`` becomes channels ``[t - k, ..., t, ..., t + k]`` (for ``C``-channel
