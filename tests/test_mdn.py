@@ -98,6 +98,19 @@ def test_bad_head_arguments():
         LSTMMixtureDensityNetwork(2, n_profiles=0)
 
 
+def test_autoregressive_head_adds_a_bounded_gain_times_the_last_value():
+    torch.manual_seed(0)
+    head = MixtureDensityHead(6, n_dims=2, n_components=3, autoregressive=True)
+    features, last = torch.randn(4, 6), 100 * torch.randn(4, 2)
+    with_last, at_zero = head(features, last), head(features, torch.zeros(4, 2))
+    gain = (with_last.means - at_zero.means) / last.unsqueeze(-2)
+    assert_close(gain, torch.tanh(head.gains(features)).reshape(4, 3, 2))
+    assert gain.abs().max() < 1  # a generated walk cannot run away
+    assert_close(with_last.scales, at_zero.scales)
+    with pytest.raises(ValueError, match="needs the last value"):
+        head(features)
+
+
 def test_labels_required_exactly_for_conditional_models():
     v = torch.randn(2, 5, 3)
     with pytest.raises(ValueError, match="pass labels"):
@@ -110,7 +123,7 @@ def test_continuing_from_state_equals_one_pass():
     torch.manual_seed(0)
     model = LSTMMixtureDensityNetwork(
         3, hidden_size=8, n_classes=2, ema_decays=(0.9, 0.5), running_mean=True,
-        position_offset=True,
+        position_offset=True, running_persistence=True, autoregressive=True,
     )
     v, labels = torch.randn(4, 30, 3), torch.tensor([0, 1, 1, 0])
     full, _ = model(v, labels)
@@ -155,11 +168,26 @@ def test_position_offset_is_from_the_mean_position_so_far():
         assert_close(x[:, t - 10, 2:], expected)
 
 
+def test_running_persistence_is_the_lag_coefficient_so_far():
+    torch.manual_seed(0)
+    model = LSTMMixtureDensityNetwork(2, hidden_size=8, running_persistence=True).double()
+    v = torch.randn(3, 25, 2, dtype=torch.float64)
+    v[:, 1:] += 0.8 * v[:, :-1]  # some persistence
+    _, state = model(v[:, :10])
+    x, _ = model._features(v[:, 10:], None, None, state)
+    for t in range(10, 25):
+        products = (v[:, 1 : t + 1] * v[:, :t]).sum((1, 2))
+        power = (v[:, :t] ** 2).sum((1, 2))
+        assert_close(x[:, t - 10, -1], (products / (power + 1e-2)).clamp(-1, 1))
+    x, _ = model._features(v[:, :1], None, None, None)
+    assert_close(x[:, 0, -1], torch.zeros(3, dtype=torch.float64))  # nothing to go on yet
+
+
 def test_encode_with_lengths_ignores_padding():
     torch.manual_seed(0)
     model = LSTMMixtureDensityNetwork(
         2, hidden_size=8, n_classes=2, ema_decays=(0.9,), n_profiles=2, running_mean=True,
-        position_offset=True,
+        position_offset=True, running_persistence=True,
     )
     v, labels, lengths = torch.randn(3, 10, 2), torch.tensor([0, 1, 1]), torch.tensor([10, 4, 1])
     profiles = torch.tensor([0, 1, 1])
@@ -171,16 +199,26 @@ def test_encode_with_lengths_ignores_padding():
         assert_close(state.running_sum[i : i + 1], alone.running_sum)
         assert_close(state.n_seen[i : i + 1], alone.n_seen)
         assert_close(state.position_sum[i : i + 1], alone.position_sum)
+        assert_close(state.lag_sums[i : i + 1], alone.lag_sums)
+        assert_close(state.last_input[i : i + 1], alone.last_input)
 
 
-@pytest.mark.parametrize("running_mean, position_offset", [(True, True), (False, True), (True, False)])
-def test_batched_sampler_follows_the_forward_pass(monkeypatch, running_mean, position_offset):
+@pytest.mark.parametrize(
+    "options",
+    [
+        dict(running_mean=True, position_offset=True, running_persistence=True, autoregressive=True),
+        dict(position_offset=True),
+        dict(running_mean=True),
+        dict(running_persistence=True),
+        dict(autoregressive=True),
+    ],
+)
+def test_batched_sampler_follows_the_forward_pass(monkeypatch, options):
     """With the draw replaced by the mixture mean, the step-by-step sampler must
     reproduce exactly what one forward pass over its own output predicts."""
     torch.manual_seed(0)
     model = LSTMMixtureDensityNetwork(
-        3, hidden_size=8, n_classes=2, ema_decays=(0.9,), n_profiles=2,
-        running_mean=running_mean, position_offset=position_offset,
+        3, hidden_size=8, n_classes=2, ema_decays=(0.9,), n_profiles=2, **options
     )
     monkeypatch.setattr(mdn, "sample_mixture", lambda params, generator=None: mixture_mean(params))
     labels = torch.tensor([0, 1, 1])
@@ -189,6 +227,22 @@ def test_batched_sampler_follows_the_forward_pass(monkeypatch, running_mean, pos
     out = model.sample(20, seed=seed, labels=labels, profiles=profiles)
     params, _ = model(torch.cat([seed, out[:, :-1]], dim=1), labels, profiles=profiles)
     assert_close(mixture_mean(params)[:, 3:], out)
+
+
+def test_sampler_with_ragged_seeds_equals_each_seed_alone(monkeypatch):
+    """Padding of shorter seeds must not reach the state or the last step that
+    an autoregressive head scales."""
+    torch.manual_seed(0)
+    model = LSTMMixtureDensityNetwork(
+        2, hidden_size=8, ema_decays=(0.9,), running_mean=True, position_offset=True,
+        running_persistence=True, autoregressive=True,
+    )
+    monkeypatch.setattr(mdn, "sample_mixture", lambda params, generator=None: mixture_mean(params))
+    seed, lengths = torch.randn(3, 6, 2), torch.tensor([6, 2, 4])
+    together = model.sample(8, seed=seed, seed_lengths=lengths)
+    for i in range(3):
+        alone = model.sample(8, seed=seed[i : i + 1, : lengths[i]])
+        assert_close(together[i : i + 1], alone)
 
 
 def test_log_likelihood_sums_profiles_out_exactly():

@@ -3,10 +3,11 @@
 
 import numpy as np
 import pytest
+import torch
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, KFold
 
-from sklearn_cells.trajectory._generator import MDNTrajectoryGenerator
+from sklearn_cells.trajectory._generator import MDNTrajectoryGenerator, _WindowDataset
 from sklearn_cells.trajectory._statistics import (
     displacement_drift_test,
     trajectory_statistics,
@@ -117,10 +118,16 @@ def test_conditional_scores_prefer_the_true_class(conditional, two_classes):
 # -- sampling --------------------------------------------------------------------
 
 
-def test_samples_follow_the_chosen_class(conditional):
-    fast = trajectory_statistics(conditional.sample(30, n_steps=50, y="fast", random_state=0))
-    slow = trajectory_statistics(conditional.sample(30, n_steps=50, y="slow", random_state=0))
-    assert np.mean(fast["mean_speed"]) > 3 * np.mean(slow["mean_speed"])
+def test_samples_follow_the_chosen_class(conditional, two_classes):
+    X, y = two_classes
+    for label in ("fast", "slow"):
+        real = trajectory_statistics([x for x, c in zip(X, y) if c == label])["mean_speed"]
+        generated = trajectory_statistics(
+            conditional.sample(30, n_steps=50, y=label, random_state=0)
+        )["mean_speed"]
+        # Within 25 %: a model that never saw a track's first step took the
+        # zero start of sampling for a cell at rest, and made slow cells slower.
+        assert 0.8 < generated.mean() / real.mean() < 1.25, label
 
 
 def test_samples_are_positions_in_the_callers_units():
@@ -132,13 +139,42 @@ def test_samples_are_positions_in_the_callers_units():
     assert 0.5 < ratio < 2.0
 
 
-def test_generated_persistence_beats_an_iid_gaussian_baseline():
-    X = _walks(24, 60, persistence=0.9, n_dims=2, seed=5)
-    gen = MDNTrajectoryGenerator(max_epochs=20, random_state=0, **FAST).fit(X)
-    real = trajectory_statistics(X)["persistence"].mean()
-    generated = trajectory_statistics(gen.sample(40, random_state=0))["persistence"].mean()
+def test_generated_cells_keep_their_own_persistence():
+    """Half the real tracks run straight (persistence 0.9), half turn at random
+    (0): generated tracks must differ from each other as much, not all follow
+    the average. Without running_persistence and the autoregressive head the
+    spread of generated persistence was 0.28-0.36 of the real one over four
+    fit seeds; with them 0.74-0.82."""
+    X = [
+        _walks(1, 41, persistence=q, n_dims=2, seed=i)[0]
+        for i, q in enumerate(np.tile([0.0, 0.9], 16))
+    ]
+    params = {**FAST, "window_length": 40, "batch_size": 4, "lr": 1e-2}
+    gen = MDNTrajectoryGenerator(max_epochs=15, random_state=0, **params).fit(X)
+    real = trajectory_statistics(X)["persistence"]
+    generated = trajectory_statistics(gen.sample(60, random_state=0))["persistence"]
+    assert generated.std() > 0.6 * real.std()
     # An i.i.d. Gaussian velocity baseline has persistence ~0.
-    assert abs(generated - real) < 0.5 * abs(real)
+    assert generated.mean() > 0.5 * real.mean()
+
+
+def test_balanced_windows_give_every_class_as_many():
+    sequences = [np.zeros((30, 2))] * 9 + [np.zeros((60, 2))]  # 9 + 2 windows of 30
+    labels = np.array([0] * 9 + [1])
+    balanced = _WindowDataset(sequences, labels, 30, balanced=True)
+    assert len(balanced) == 11
+    torch.manual_seed(0)
+    drawn = [int(balanced[i][1]) for i in range(len(balanced))]
+    assert np.bincount(drawn).tolist() == [6, 5]
+    plain = _WindowDataset(sequences, labels, 30)
+    assert np.bincount([int(plain[i][1]) for i in range(len(plain))]).tolist() == [9, 2]
+
+
+def test_partial_fit_on_new_data_with_balanced_classes(two_classes):
+    X, y = two_classes
+    gen = MDNTrajectoryGenerator(max_epochs=1, random_state=0, **FAST).fit(X, y)
+    gen.partial_fit(X[:3] + X[-2:], list(y[:3]) + list(y[-2:]))  # fewer windows than the first fit
+    assert len(gen.history_) == 2
 
 
 def test_same_random_state_same_samples(conditional):
@@ -193,7 +229,7 @@ def test_predict_one_step_ahead_beats_standing_still(conditional, two_classes):
     X, y = two_classes
     pred = conditional.predict(X, y)
     assert [p.shape for p in pred] == [x.shape for x in X]
-    np.testing.assert_array_equal(pred[0][:2], X[0][:2])
+    np.testing.assert_array_equal(pred[0][:1], X[0][:1])  # the first point has no prediction
     err = np.mean([np.sum((p[2:] - x[2:]) ** 2, axis=1).mean() for p, x in zip(pred, X)])
     still = np.mean([np.sum((x[1:-1] - x[2:]) ** 2, axis=1).mean() for x in X])
     assert err < 0.8 * still
@@ -271,6 +307,9 @@ def test_new_dimensions_at_score_time(conditional):
         (dict(ema_decays=(0.5, 1.0)), None, "ema_decays must be"),
         (dict(running_mean="yes"), None, "'running_mean' parameter"),
         (dict(position_offset=1), None, "'position_offset' parameter"),
+        (dict(running_persistence="yes"), None, "'running_persistence' parameter"),
+        (dict(autoregressive=None), None, "'autoregressive' parameter"),
+        (dict(class_weight="equal"), None, "'class_weight' parameter"),
         (dict(), [np.full((5, 2), np.nan)] * 3, "NaN"),
         (dict(), [], "empty"),
     ],
