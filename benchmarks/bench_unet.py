@@ -482,15 +482,15 @@ def bench_synthetic_instances(quick: bool, touching: float = 0.5) -> dict:
     from sklearn_cells.image import BackgroundSubtractor, IntensityNormalizer
     from sklearn_cells.metrics import label_instances, segmentation_report
 
-    X, y = make_timelapse(n_sequences=6, n_frames=20, frame_shape=(64, 64), n_cells=6,
-                          touching=touching, instance_masks=True, random_state=0)
-    train, test = np.flatnonzero(X.sequence_ids < 4), np.flatnonzero(X.sequence_ids >= 4)
+    X, y = make_timelapse(n_sequences=10, n_frames=20, frame_shape=(64, 64), n_cells=6,
+                          touching=touching, outline=0.5, instance_masks=True, random_state=0)
+    train, test = np.flatnonzero(X.sequence_ids < 8), np.flatnonzero(X.sequence_ids >= 8)
     unet = dict(instances="boundary", random_state=0)
     if quick:
         unet["max_epochs"] = 2
-    out = {"data": f"make_timelapse(n_sequences=6, n_frames=20, frame_shape=(64, 64), "
-                   f"n_cells=6, touching={touching}, instance_masks=True, random_state=0); "
-                   "train sequences 0-3, test 4-5",
+    out = {"data": f"make_timelapse(n_sequences=10, n_frames=20, frame_shape=(64, 64), "
+                   f"n_cells=6, touching={touching}, outline=0.5, instance_masks=True, "
+                   "random_state=0); train sequences 0-7, test 8-9",
            "pipeline": "BackgroundSubtractor(), IntensityNormalizer(method='zscore'), "
                        f"UNetSegmenter(**{unet})",
            "truth_connected_components": _instance_scores(y[test], label_instances(y[test] > 0))}
@@ -518,7 +518,12 @@ def bench_psc_instances(quick: bool, data_dir: Path, max_epochs: int = 6) -> dic
     test frames (on background-subtracted and raw frames; sizes tuned on the training
     frames), and a threshold tuned on the training frames with the same two labellings."""
     from sklearn_cells.image import BackgroundSubtractor, IntensityNormalizer
-    from sklearn_cells.metrics import label_instances, pixel_f1_score, segmentation_report
+    from sklearn_cells.metrics import (
+        label_instances,
+        match_instances,
+        pixel_f1_score,
+        segmentation_report,
+    )
 
     if not (data_dir / "PhC-C2DL-PSC").is_dir():
         return {"skipped": f"{data_dir / 'PhC-C2DL-PSC'} not found"}
@@ -544,14 +549,27 @@ def bench_psc_instances(quick: bool, data_dir: Path, max_epochs: int = 6) -> dic
     seg = UNetSegmenter(**unet).fit(X[train], masks[train])
     fit_s = time.perf_counter() - t0
     pixels = seg.predict(X[test])
+    labels = seg.predict_instances(X[test])
     out["unet"] = {
         "pipeline": f"IntensityNormalizer(), UNetSegmenter(**{unet})", "fit_s": fit_s,
         "pixels": segmentation_report(masks[test] > 0, pixels),
-        "predict_instances": _instance_scores(masks[test], seg.predict_instances(X[test])),
+        "predict_instances": _instance_scores(masks[test], labels),
         "connected_components": _instance_scores(masks[test], label_instances(pixels))}
-    for min_size in (10, 20, 40):
-        out["unet"][f"predict_instances_min_size_{min_size}"] = _instance_scores(
-            masks[test], seg.predict_instances(X[test], min_size=min_size))
+    # min_size chosen on the training frames, as for the baselines; the network runs once
+    # per frame and predict_instances' labelling is replayed on its probabilities
+    proba = {"train": seg._network_proba(X[train][:, None]),
+             "test": seg._network_proba(X[test][:, None])}
+
+    def instances(part, min_size):
+        return np.stack([label_instances(p[0] < 0.5, seeds=p[1] > 0.5, min_size=min_size)
+                         for p in proba[part]])
+
+    assert np.array_equal(instances("test", 0), labels)
+    best = max((0, 10, 20, 40, 60), key=lambda m: match_instances(
+        masks[train], instances("train", m))["f1"])
+    out["unet"]["predict_instances_min_size_tuned_on_train"] = {
+        "params_tuned_on_train": {"min_size": best},
+        **_instance_scores(masks[test], instances("test", best))}
     return out
 
 
@@ -571,24 +589,27 @@ def _instance_row(name, r, pixel_f1=""):
 
 def summary(results: dict) -> list:
     """Tables of the quality sections present in ``results`` (the JSON below has all)."""
-    lines = ["## Summary", ""]
+    lines = ["## Summary", "",
+             "Times are wall-clock with one torch thread on a 2-core machine shared with "
+             "other jobs (load average 4 to 6 during the PSC runs): an idle core is faster.",
+             ""]
     if "psc_defaults" in results and "pixel_f1" in results["psc_defaults"]:
         r = results["psc_defaults"]
-        lines += [f"PSC, library defaults and the CPU budget (`{r['pipeline']}`, one fit): "
+        lines += [(f"PSC, library defaults and the CPU budget (`{r['pipeline']}`, one fit): "
                   f"test pixel F1 **{r['pixel_f1']:.3f}** after {r['optimizer_steps']} steps, "
-                  f"fit {r['fit_s']:.0f} s (`--only psc_defaults`).", ""]
+                  f"fit {r['fit_s']:.0f} s (`--only psc_defaults`)."), ""]
     if "psc_budget" in results:
         rows = [[name, e["epoch"], e["steps"], e["pixel_f1"], e["white_pixel_accuracy"],
                  round(e["fit_s"])] for name, curve in results["psc_budget"].items()
                 if isinstance(curve, list) for e in curve]
-        lines += ["PSC, library defaults trained by `partial_fit`, test pixel F1 by epoch "
-                  "(`--only psc_budget`):", ""]
+        lines += [("PSC, library defaults trained by `partial_fit`, test pixel F1 by epoch "
+                  "(`--only psc_budget`):"), ""]
         lines += _table(["setting", "epoch", "steps", "pixel F1", "recall", "fit s"], rows)
     if "psc" in results and "network1_raw" in results["psc"]:
         rows = [[name, r["pixel_f1"]] for name, r in results["psc"].items()
                 if isinstance(r, dict) and "pixel_f1" in r]
-        lines += ["PSC, small U-Net (`PSC_UNET['small']`) by input, test pixel F1 "
-                  "(`--only psc`):", ""]
+        lines += [("PSC, small U-Net (`PSC_UNET['small']`) by input, test pixel F1 "
+                  "(`--only psc`):"), ""]
         lines += _table(["input", "pixel F1"], rows)
     header = ["method", "F1@0.5", "AP@0.5", "F1@0.75", "SEG", "objects", "true", "pixel F1"]
     if "synthetic_instances" in results and "unet_predict_instances" in results[
@@ -601,14 +622,19 @@ def summary(results: dict) -> list:
                               r["otsu_background_subtracted"]["cc"]),
                 _instance_row("Otsu + watershed", r["otsu_background_subtracted"]["watershed"]),
                 _instance_row("(truth, connected components)", r["truth_connected_components"])]
-        lines += [f"Touching cells, {r['data']}; `{r['pipeline']}` "
-                  "(`--only synthetic_instances`):", ""]
+        lines += [(f"Touching cells, {r['data']}; `{r['pipeline']}` "
+                  "(`--only synthetic_instances`):"), ""]
         lines += _table(header, rows)
     if "psc_instances" in results and "unet" in results["psc_instances"]:
         r = results["psc_instances"]
         rows = [_instance_row("U-Net predict_instances", r["unet"]["predict_instances"],
                               r["unet"]["pixels"]["pixel_f1"]),
                 _instance_row("U-Net connected components", r["unet"]["connected_components"])]
+        if "predict_instances_min_size_tuned_on_train" in r["unet"]:
+            tuned = r["unet"]["predict_instances_min_size_tuned_on_train"]
+            rows.insert(1, _instance_row(
+                f"U-Net predict_instances, min_size={tuned['params_tuned_on_train']['min_size']}",
+                tuned, r["unet"]["pixels"]["pixel_f1"]))
         for base in ("otsu_background_subtracted", "otsu_raw", "threshold_tuned_on_train_raw"):
             rows += [_instance_row(f"{base} + connected components", r[base]["cc"],
                                    r[base]["pixel_f1"]),
@@ -616,10 +642,10 @@ def summary(results: dict) -> list:
                                    r[base]["pixel_f1"])]
         rows.append(_instance_row("(truth, connected components)",
                                   r["truth_connected_components"]))
-        lines += [f"PSC instances; `{r['unet']['pipeline']}` (`--only psc_instances`); sizes "
-                  "and seed distances of the baselines tuned on the training frames:", ""]
+        lines += [(f"PSC instances; `{r['unet']['pipeline']}` (`--only psc_instances`); sizes "
+                  "and seed distances of the baselines tuned on the training frames:"), ""]
         lines += _table(header, rows)
-    return lines if len(lines) > 2 else []
+    return lines if len(lines) > 4 else []
 
 
 def to_markdown(results: dict) -> str:

@@ -87,7 +87,8 @@ def test_pixel_metrics_on_lists_of_masks_of_different_sizes():
 def touching():
     """Four sequences of touching pairs (40x40): three to train, one held out."""
     X, y = make_timelapse(n_sequences=4, n_frames=8, frame_shape=(40, 40), n_cells=4,
-                          touching=1.0, n_debris=2, instance_masks=True, random_state=0)
+                          touching=1.0, outline=0.5, n_debris=2, instance_masks=True,
+                          random_state=0)
     Xb = IntensityNormalizer(method="zscore").fit_transform(BackgroundSubtractor().fit_transform(X))
     train, test = np.flatnonzero(X.sequence_ids < 3), np.flatnonzero(X.sequence_ids == 3)
     seg = UNetSegmenter(instances="boundary", max_epochs=25, **TINY).fit(Xb[train], y[train])

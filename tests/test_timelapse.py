@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from scipy import ndimage
 from sklearn.base import clone
 from sklearn.model_selection import GroupKFold
 from sklearn.utils import _safe_indexing
@@ -342,3 +343,19 @@ def test_make_timelapse_touching_pairs_merge_under_connected_components():
         assert label_instances(frame > 0).max() == 1
     with pytest.raises(ValueError, match="touching"):
         make_timelapse(touching=1.5)
+
+
+def test_make_timelapse_outline_darkens_cell_rims_only():
+    kwargs = dict(n_sequences=1, n_frames=3, frame_shape=(40, 40), n_debris=0, noise=0.0,
+                  cell_radius=(6.0, 8.0), n_cells=1, division_rate=0.0,
+                  microwell=False, illumination=0.0, instance_masks=True, random_state=0)
+    X0, y0 = make_timelapse(**kwargs)
+    X1, y1 = make_timelapse(outline=0.6, **kwargs)
+    assert np.array_equal(y0, y1)  # same cells, same masks
+    change = np.asarray(X1) - np.asarray(X0)
+    cells = y0 > 0
+    in_plane = np.zeros((3, 3, 3), bool)
+    in_plane[1] = ndimage.generate_binary_structure(2, 1)  # erode within each frame
+    inner = ndimage.binary_erosion(cells, in_plane, iterations=4)
+    rim = cells & ~ndimage.binary_erosion(cells, in_plane)
+    assert change[rim].mean() < -0.2 and abs(change[inner].mean()) < 0.02

@@ -273,7 +273,13 @@ class UNetSegmenter(ClassifierMixin, TorchEstimator):
     and cell boundary (the cell pixels next to another label), as in the three-class
     U-Nets of Caicedo et al. (2019, Cytometry A 95:952). :meth:`predict_instances` then
     grows each connected group of interior pixels over the cell pixels nearest to it, so
-    cells that touch stay apart where the network sees the boundary between them.
+    cells that touch stay apart where the network sees the boundary between them. On
+    synthetic touching cells (``make_timelapse(touching=0.5, outline=0.5)``, 10
+    sequences of 64x64), the defaults with ``instances="boundary"`` reached an instance
+    F1 at IoU 0.5 of 0.92, against 0.62 for the connected components of the same
+    network's pixel masks and 0.76 for Otsu + watershed
+    (``benchmarks/bench_unet.py --only synthetic_instances``). No extra dependency:
+    the labelling is :func:`~sklearn_cells.metrics.label_instances` with ``seeds``.
 
     Tiled prediction equals whole-frame prediction. The frame is padded once, as for a
     whole-frame run; tiles start on multiples of ``2 ** depth``, so they share the whole
@@ -852,7 +858,12 @@ class UNetSegmenter(ClassifierMixin, TorchEstimator):
         ----------
         X : frames as in :meth:`predict`
         min_size : int, default=0
-            Cells with fewer pixels are dropped.
+            Cells with fewer pixels are dropped. Choose it on training frames: specks of
+            a few pixels count as false objects. On PSC (cells of 90 pixels and more),
+            the instance F1 at IoU 0.5 of the defaults with ``instances="boundary"`` and
+            6 epochs rose from 0.76 to 0.89 with ``min_size=60``, chosen on the training
+            frames; Otsu + watershed, tuned alike, reached 0.40
+            (``benchmarks/bench_unet.py --only psc_instances``).
 
         Returns
         -------
