@@ -43,7 +43,7 @@ def kornia_augmentation(
     *, rotation=180.0, shift=0.1, shear=0.2, zoom=(0.8, 1.0), hflip=True, vflip=True,
     padding_mode="zeros",
 ) -> nn.Module:
-    """The pre-issue-13 ``make_augmentation``: kornia's sequential modules."""
+    """The augmentation before issue 13: kornia's sequential modules."""
     import kornia.augmentation as K
 
     steps: list[nn.Module] = []
@@ -116,7 +116,7 @@ def _markdown(info: dict, rows: list[dict], command: str, device: str, quick: bo
         f"Command: `{command}`",
         "",
         "Seed 003's augmentation (rotation 180 deg, shift 0.1, shear 0.2 rad, zoom (0.8, 1.0), "
-        "both flips) per call on one batch. `fused`: `make_augmentation()` (`RandomAffine2d`: one "
+        "both flips) per call on one batch. `fused`: `RandomAffine2d()` (one "
         "sampling grid + one `grid_sample`). `kornia`: the previous implementation, "
         "`RandomAffine` + `RandomHorizontalFlip` + `RandomVerticalFlip`. "
         f"Median over {rounds} interleaved rounds of {n_calls} calls after a warm-up; ms per "

@@ -30,7 +30,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from sklearn_cells.image import LipNetClassifier, make_augmentation
+from sklearn_cells.image import LipNetClassifier, RandomAffine2d
 from sklearn_cells.nn.lipnet import LipNet
 
 from _machine import machine  # benchmarks/_machine.py, beside this script
@@ -49,7 +49,7 @@ def hand_written_fit(X, y, params, n_epochs, device):
     """LipNetClassifier's training (set-up included), written as a plain PyTorch loop."""
     torch.manual_seed(0)
     net = LipNet(params["architecture"], 3, n_filters=params["n_filters"], input_size=X.shape[-1]).to(device)
-    augment = make_augmentation().to(device)
+    augment = RandomAffine2d().to(device)
     mean, std = float(X.mean()), float(X.std())
     criterion = nn.CrossEntropyLoss(label_smoothing=0.1)
     optimizer = torch.optim.Adam(net.parameters(), lr=1e-3)
@@ -120,7 +120,7 @@ def bench_augment(quick: bool) -> dict:
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     out = {}
     for device in devices:
-        augment = make_augmentation().to(device)
+        augment = RandomAffine2d().to(device)
         for batch in (32, 256):
             x = torch.rand(batch, 1, 28, 28, device=device)
             for _ in range(3):

@@ -310,8 +310,10 @@ class TorchEstimator(BaseEstimator):
         When True, ``fit`` continues training the fitted network (as
         :meth:`partial_fit` does for one epoch) instead of starting afresh;
         a continued fit draws its shuffles from a new seed, so it does not
-        replay the first one's. A loaded or unpickled model continues with a
-        fresh optimizer.
+        replay the first one's. It uses the current ``lr``, ``max_epochs``
+        and ``batch_size``; the network's other settings stay those of the
+        first fit. A loaded or unpickled model continues with a fresh
+        optimizer.
     callbacks : list of skorch callbacks or None
         Added after the built-in ones, e.g. ``skorch.callbacks.Checkpoint``
         or ``LRScheduler``. Every fit uses fresh copies, so the estimator
@@ -402,7 +404,12 @@ class TorchEstimator(BaseEstimator):
                 net = self.net_
                 # A fixed random_state must not replay the first fit's shuffles.
                 torch.manual_seed(seed + len(net.history))
-                net.set_params(verbose=self.verbose, train_split=train_split)
+                # Parameters set since the last fit reach the net, and its optimizer.
+                net.set_params(verbose=self.verbose, train_split=train_split, lr=self.lr,
+                               max_epochs=self.max_epochs, batch_size=self.batch_size)
+                for group in net.optimizer_.param_groups:
+                    if "initial_lr" in group:  # what a learning-rate schedule starts from
+                        group["initial_lr"] = self.lr
                 if getattr(self, "accelerator", None) is None:
                     net.set_params(device=device)
             else:

@@ -368,6 +368,23 @@ def test_partial_fit_and_warm_start_continue_training(torch_case):
     assert len(cold.history_) == n_cold  # without warm_start a fit starts afresh
 
 
+class _LearningRateAtStart(Callback):
+    """A user callback: the optimizer's learning rate when training starts."""
+
+    def on_train_begin(self, net, **kwargs):
+        self.lr_ = net.optimizer_.param_groups[0]["lr"]
+
+
+def test_continued_fit_uses_parameters_set_since(torch_case):
+    _, estimator, X, y = torch_case
+    probe = _LearningRateAtStart()
+    estimator.set_params(callbacks=[probe], lr=1e-3, warm_start=True).fit(X, y)
+    estimator.set_params(lr=0.25, batch_size=3).fit(X, y)
+    net = estimator.net_
+    assert net.lr == 0.25 and net.batch_size == 3
+    assert dict(net.callbacks_)["_LearningRateAtStart"].lr_ == pytest.approx(0.25)
+
+
 @pytest.mark.parametrize(
     "params",
     [
