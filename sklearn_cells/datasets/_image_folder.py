@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.utils import Bunch
 
+from ..metrics._segmentation import check_labels
 from ._particles import _PILLOW, _TIFF, _read_image_file
 
 __all__ = ["load_image_folder", "load_tiff_stack"]
@@ -119,13 +120,8 @@ def _label_mask(mask: np.ndarray, path: Path) -> np.ndarray:
             "images (0 = background, one integer per object, or 0/non-zero). Convert colour "
             "masks to one channel before loading."
         )
-    if mask.dtype.kind == "f" and not np.array_equal(mask, np.round(mask)):
-        raise ValueError(
-            f"mask {path} holds non-integer values; masks must hold integer labels. Threshold "
-            "probability maps first."
-        )
-    if mask.dtype.kind not in "biuf":
-        raise TypeError(f"mask {path} has dtype {mask.dtype}; integer labels are expected.")
+    check_labels(mask, f"mask {path}", "masks must hold integer labels. Threshold "
+                                       "probability maps first.")
     if mask.size and (mask.min() < 0 or mask.max() > np.iinfo(np.int32).max):
         raise ValueError(
             f"mask {path} holds labels outside [0, {np.iinfo(np.int32).max}] (min {mask.min()}, "

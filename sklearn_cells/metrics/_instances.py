@@ -22,7 +22,7 @@ from collections.abc import Sequence
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from ._segmentation import label_instances
+from ._segmentation import check_labels, label_instances
 
 __all__ = [
     "match_instances",
@@ -55,14 +55,8 @@ def _as_frames(y, name: str) -> list[np.ndarray]:
             )
     for i, f in enumerate(frames):
         where = name if len(frames) == 1 else f"{name}[{i}]"
-        if f.dtype.kind == "f":
-            if not np.array_equal(f, np.round(f)):
-                raise ValueError(
-                    f"{where} holds non-integer values; pass instance labels (0 = background, "
-                    "one positive integer per object), e.g. label_instances(proba > 0.5)."
-                )
-        elif f.dtype.kind not in "biu":
-            raise TypeError(f"{where} must hold integer labels; got dtype {f.dtype}.")
+        check_labels(f, where, "pass instance labels (0 = background, one positive "
+                               "integer per object), e.g. label_instances(proba > 0.5).")
         if f.size and f.min() < 0:
             raise ValueError(
                 f"{where} holds negative labels (min {f.min()}); use 0 for background and "

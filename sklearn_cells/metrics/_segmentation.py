@@ -42,14 +42,20 @@ def _frame_list(y):
     return None
 
 
-def _check_dtype(a: np.ndarray, name: str) -> None:
+def check_labels(a: np.ndarray, name: str, fix: str) -> None:
+    """Raise unless ``a`` holds integer labels (integers, booleans, or whole floats).
+
+    ``name`` says which array it is in the message, ``fix`` what to pass instead.
+    """
     if a.dtype.kind == "f" and not np.array_equal(a, np.round(a)):
-        raise ValueError(
-            f"{name} holds non-integer values; pass label masks, e.g. threshold "
-            "probabilities first (proba[:, 1] > 0.5)."
-        )
+        raise ValueError(f"{name} holds non-integer values; {fix}")
     if a.dtype.kind not in "biuf":
         raise TypeError(f"{name} must hold integer labels; got dtype {a.dtype}.")
+
+
+def _check_dtype(a: np.ndarray, name: str) -> None:
+    check_labels(a, name, "pass label masks, e.g. threshold probabilities first "
+                          "(proba[:, 1] > 0.5).")
 
 
 def _check_masks(y_true, y_pred):
