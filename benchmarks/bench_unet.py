@@ -49,6 +49,9 @@ DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
 # ------------------------------------------------------------------------------ train
+FOREGROUND = 0.5  # UNetSegmenter's default foreground_fraction
+
+
 def hand_written_epochs(frames, masks, params, n_epochs, device):
     """The same training as UNetSegmenter.fit, written directly in PyTorch."""
     torch.manual_seed(0)
@@ -60,15 +63,30 @@ def hand_written_epochs(frames, masks, params, n_epochs, device):
     X = torch.from_numpy(frames)
     Y = torch.from_numpy(masks.astype(np.int64))
     crop, bs = params["crop_size"], params["batch_size"]
+    # As the estimator: as many windows per frame as cover its area, and a share
+    # FOREGROUND of them centred on a random cell pixel.
+    per_frame = max(1, round(X.shape[-2] * X.shape[-1] / crop**2))
+    items = torch.arange(len(X)).repeat_interleave(per_frame)
+
+    def start(size, centre):
+        if centre is None:
+            return int(torch.randint(0, size - crop + 1, ()))
+        return min(max(centre - crop // 2, 0), size - crop)
+
     times = []
     for _ in range(n_epochs):
         t0 = time.perf_counter()
         net.train()
-        for idx in torch.randperm(len(X)).split(bs):
+        for idx in items[torch.randperm(len(items))].split(bs):
             xs, ys = [], []
             for i in idx.tolist():
-                y0 = int(torch.randint(0, X.shape[-2] - crop + 1, ()))
-                x0 = int(torch.randint(0, X.shape[-1] - crop + 1, ()))
+                cy = cx = None
+                if torch.rand(()).item() < FOREGROUND:
+                    where = np.flatnonzero(masks[i].ravel() > 0)
+                    if where.size:
+                        cy, cx = divmod(int(where[int(torch.randint(0, where.size, ()))]),
+                                        X.shape[-1])
+                y0, x0 = start(X.shape[-2], cy), start(X.shape[-1], cx)
                 x = X[i, :, y0:y0 + crop, x0:x0 + crop]
                 y = Y[i, y0:y0 + crop, x0:x0 + crop]
                 flips = [d for d, f in zip((-2, -1), torch.randint(0, 2, (2,)).tolist()) if f]
@@ -248,6 +266,52 @@ def bench_synthetic(quick: bool) -> dict:
         pipe = _pipeline(k, **unet).fit(X[train], y[train])
         rep = segmentation_report(y[test], pipe.predict(X[test]))
         out[f"network{2 * k + 1}"] = {**rep, "fit_s": time.perf_counter() - t0}
+    return out
+
+
+SPARSE_DATA = dict(n_sequences=6, n_frames=8, frame_shape=(256, 256), n_cells=10,
+                   microwell=False, random_state=0)
+
+
+def bench_sparse_budget(quick: bool, epochs: int = 8) -> dict:
+    """Sparse cells: does centring windows on cells (``foreground_fraction``) help?
+
+    ``make_timelapse`` frames of 256x256 with 10 cells (about 1 % of the pixels), the small
+    U-Net of ``bench_synthetic`` on 64-pixel windows (an epoch: 16 per frame, 128 steps),
+    trained by ``partial_fit`` with fit seeds 0, 1 and 2; test pixel F1 after epochs 1, 2,
+    4 and 8. On frames no
+    larger than ``crop_size`` every window is the whole frame and the option does nothing,
+    which is why the other synthetic sets cannot show it."""
+    from sklearn_cells.datasets import make_timelapse
+    from sklearn_cells.metrics import segmentation_report
+
+    X, y = make_timelapse(**SPARSE_DATA)
+    train, test = np.flatnonzero(X.sequence_ids < 4), np.flatnonzero(X.sequence_ids >= 4)
+    eval_epochs = {1, 2, 4, 8, epochs}
+    if quick:
+        epochs, eval_epochs, train = 1, {1}, train[:4]
+    out = {"data": f"make_timelapse(**{SPARSE_DATA}); train sequences 0-3, test 4-5",
+           "foreground_share": float((y > 0).mean()),
+           "pipeline": "_pipeline(0, **SYNTH_UNET, crop_size=64, foreground_fraction=f), "
+                       "partial_fit one epoch at a time"}
+    for fraction in (0.0, 0.5, 0.9):
+        for seed in (0,) if quick else (0, 1, 2):
+            unet = dict(SYNTH_UNET, crop_size=64, foreground_fraction=fraction,
+                        random_state=seed)
+            pipe = _pipeline(0, **unet)
+            features = pipe[:-1].fit_transform(X)  # per-sequence background: whole sequences
+            seg, curve, fit_s = pipe[-1], [], 0.0
+            for epoch in range(1, epochs + 1):
+                t0 = time.perf_counter()
+                seg.partial_fit(features[train], y[train])
+                fit_s += time.perf_counter() - t0
+                if epoch in eval_epochs:
+                    rep = segmentation_report(y[test], seg.predict(features[test]))
+                    curve.append({"epoch": epoch, "steps": int(sum(
+                        len(h["batches"]) for h in seg.history_)), "fit_s": fit_s, **rep})
+                    print(f"  foreground_fraction={fraction} seed {seed} epoch {epoch}: "
+                          f"pixel F1 {rep['pixel_f1']:.3f}", flush=True)
+            out[f"foreground_fraction={fraction}, random_state={seed}"] = curve
     return out
 
 
@@ -598,13 +662,35 @@ def summary(results: dict) -> list:
         lines += [(f"PSC, library defaults and the CPU budget (`{r['pipeline']}`, one fit): "
                   f"test pixel F1 **{r['pixel_f1']:.3f}** after {r['optimizer_steps']} steps, "
                   f"fit {r['fit_s']:.0f} s (`--only psc_defaults`)."), ""]
-    if "psc_budget" in results:
+    budgets = [key for key in results if key.startswith("psc_budget")]  # --section-name
+    if budgets:
         rows = [[name, e["epoch"], e["steps"], e["pixel_f1"], e["white_pixel_accuracy"],
-                 round(e["fit_s"])] for name, curve in results["psc_budget"].items()
+                 round(e["fit_s"])] for key in budgets for name, curve in results[key].items()
                 if isinstance(curve, list) for e in curve]
         lines += [("PSC, library defaults trained by `partial_fit`, test pixel F1 by epoch "
                   "(`--only psc_budget`):"), ""]
         lines += _table(["setting", "epoch", "steps", "pixel F1", "recall", "fit s"], rows)
+    if "sparse_budget" in results:
+        r = results["sparse_budget"]
+        curves = {}  # setting -> epoch -> rows of the fit seeds
+        for name, curve in r.items():
+            if isinstance(curve, list):
+                setting = name.split(", random_state")[0]
+                for e in curve:
+                    curves.setdefault(setting, {}).setdefault(e["epoch"], []).append(e)
+        rows = []
+        for setting, by_epoch in curves.items():
+            for epoch, es in by_epoch.items():
+                f1 = [e["pixel_f1"] for e in es]
+                rows.append([setting, epoch, es[0]["steps"], float(np.mean(f1)),
+                             f"{min(f1):.3f}-{max(f1):.3f}",
+                             float(np.mean([e["white_pixel_accuracy"] for e in es])),
+                             round(float(np.mean([e["fit_s"] for e in es])))])
+        lines += [(f"Sparse synthetic cells ({r['foreground_share']:.1%} of the pixels; "
+                  f"{r['data']}), `{r['pipeline']}`, test pixel F1 by epoch "
+                  "(`--only sparse_budget`), mean over fit seeds 0, 1 and 2:"), ""]
+        lines += _table(["setting", "epoch", "steps", "pixel F1", "range", "recall", "fit s"],
+                        rows)
     if "psc" in results and "network1_raw" in results["psc"]:
         rows = [[name, r["pixel_f1"]] for name, r in results["psc"].items()
                 if isinstance(r, dict) and "pixel_f1" in r]
@@ -668,7 +754,7 @@ def main(argv=None):
     parser.add_argument("--only", nargs="*", default=None,
                         choices=["train", "infer", "memory", "cuda", "synthetic", "psc",
                                  "psc_budget", "psc_defaults", "synthetic_instances",
-                                 "psc_instances"])
+                                 "psc_instances", "sparse_budget"])
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA)
@@ -700,6 +786,7 @@ def main(argv=None):
                                                args.epochs),
         "psc_defaults": lambda: bench_psc_defaults(args.quick, args.data_dir),
         "synthetic_instances": lambda: bench_synthetic_instances(args.quick),
+        "sparse_budget": lambda: bench_sparse_budget(args.quick),
         "psc_instances": lambda: bench_psc_instances(args.quick, args.data_dir),
     }
     for name in sections:
