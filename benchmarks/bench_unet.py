@@ -536,6 +536,28 @@ def tuned_classical(masks_train, y_train, masks_test, y_test) -> dict:
     return out
 
 
+MIN_SIZE_FRACTIONS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6)
+
+
+def _min_size_curve(seg, parts: dict) -> dict:
+    """Instance F1 at IoU 0.5 of ``seg.predict_instances`` with ``min_size`` a fraction of
+    the median training cell area, on each of ``parts`` (name -> (features, instance
+    labels)); the network runs once per frame and the labelling is replayed."""
+    from sklearn_cells.metrics import label_instances, match_instances
+
+    train_labels = parts["train"][1]
+    areas = np.concatenate([np.bincount(m.ravel())[1:] for m in train_labels])
+    median = float(np.median(areas[areas > 0]))
+    proba = {name: seg._network_proba(seg._check_X(X, reset=False))
+             for name, (X, _) in parts.items()}
+    curve = {"median_cell_area": median, "fractions": list(MIN_SIZE_FRACTIONS)}
+    for name, (_, labels) in parts.items():
+        curve[name] = [match_instances(labels, np.stack([
+            label_instances(p[0] < 0.5, seeds=p[1] > 0.5, min_size=round(f * median))
+            for p in proba[name]]))["f1"] for f in MIN_SIZE_FRACTIONS]
+    return curve
+
+
 def bench_synthetic_instances(quick: bool, touching: float = 0.5) -> dict:
     """Touching cells on ``make_timelapse``: ``UNetSegmenter(instances="boundary")`` with
     the library defaults, its ``predict_instances`` against the connected components of
@@ -567,8 +589,11 @@ def bench_synthetic_instances(quick: bool, touching: float = 0.5) -> dict:
     seg = pipe[-1]
     pixels = seg.predict(Xt)
     out["pixels"] = segmentation_report(y[test] > 0, pixels)
-    out["unet_predict_instances"] = _instance_scores(y[test], seg.predict_instances(Xt))
+    out["unet_predict_instances"] = _instance_scores(y[test], seg.predict_instances(Xt, min_size=0))
     out["unet_connected_components"] = _instance_scores(y[test], label_instances(pixels))
+    out["min_size_curve"] = _min_size_curve(seg, {
+        "train": (pipe[:-1].transform(X[train]), np.asarray(y[train])),
+        "test": (Xt, np.asarray(y[test]))})
     sub = np.asarray(BackgroundSubtractor().fit_transform(X))
     otsu = np.stack([f > otsu_threshold(f) for f in sub])
     out["otsu_background_subtracted"] = tuned_classical(otsu[train], y[train], otsu[test],
@@ -613,7 +638,7 @@ def bench_psc_instances(quick: bool, data_dir: Path, max_epochs: int = 6) -> dic
     seg = UNetSegmenter(**unet).fit(X[train], masks[train])
     fit_s = time.perf_counter() - t0
     pixels = seg.predict(X[test])
-    labels = seg.predict_instances(X[test])
+    labels = seg.predict_instances(X[test], min_size=0)
     out["unet"] = {
         "pipeline": f"IntensityNormalizer(), UNetSegmenter(**{unet})", "fit_s": fit_s,
         "pixels": segmentation_report(masks[test] > 0, pixels),
@@ -629,6 +654,8 @@ def bench_psc_instances(quick: bool, data_dir: Path, max_epochs: int = 6) -> dic
                          for p in proba[part]])
 
     assert np.array_equal(instances("test", 0), labels)
+    out["unet"]["min_size_curve"] = _min_size_curve(seg, {"train": (X[train], masks[train]),
+                                                          "test": (X[test], masks[test])})
     best = max((0, 10, 20, 40, 60), key=lambda m: match_instances(
         masks[train], instances("train", m))["f1"])
     out["unet"]["predict_instances_min_size_tuned_on_train"] = {
@@ -701,7 +728,7 @@ def summary(results: dict) -> list:
     if "synthetic_instances" in results and "unet_predict_instances" in results[
             "synthetic_instances"]:
         r = results["synthetic_instances"]
-        rows = [_instance_row("U-Net predict_instances", r["unet_predict_instances"],
+        rows = [_instance_row("U-Net predict_instances, min_size=0", r["unet_predict_instances"],
                               r["pixels"]["pixel_f1"]),
                 _instance_row("U-Net connected components", r["unet_connected_components"]),
                 _instance_row("Otsu + connected components",
@@ -713,7 +740,7 @@ def summary(results: dict) -> list:
         lines += _table(header, rows)
     if "psc_instances" in results and "unet" in results["psc_instances"]:
         r = results["psc_instances"]
-        rows = [_instance_row("U-Net predict_instances", r["unet"]["predict_instances"],
+        rows = [_instance_row("U-Net predict_instances, min_size=0", r["unet"]["predict_instances"],
                               r["unet"]["pixels"]["pixel_f1"]),
                 _instance_row("U-Net connected components", r["unet"]["connected_components"])]
         if "predict_instances_min_size_tuned_on_train" in r["unet"]:
@@ -731,6 +758,18 @@ def summary(results: dict) -> list:
         lines += [(f"PSC instances; `{r['unet']['pipeline']}` (`--only psc_instances`); sizes "
                   "and seed distances of the baselines tuned on the training frames:"), ""]
         lines += _table(header, rows)
+    curves = [(name, c) for name, c in (
+        ("synthetic touching cells", results.get("synthetic_instances", {}).get(
+            "min_size_curve")),
+        ("PSC", results.get("psc_instances", {}).get("unet", {}).get("min_size_curve")))
+        if c]
+    if curves:
+        fractions = curves[0][1]["fractions"]
+        lines += ["`predict_instances` instance F1 at IoU 0.5 by `min_size`, as a fraction of "
+                  "the median training cell area (same fits as above):", ""]
+        lines += _table(["data", "median cell area", "frames"] + [str(f) for f in fractions],
+                        [[name, c["median_cell_area"], part] + c[part]
+                         for name, c in curves for part in ("train", "test")])
     return lines if len(lines) > 4 else []
 
 

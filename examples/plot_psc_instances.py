@@ -118,13 +118,11 @@ X = IntensityNormalizer().fit_transform(frames)
 unet.fit(X[train], masks[train])
 
 # %%
-# Specks of a few pixels would count as false cells: the smallest cell kept is chosen on
-# some training frames, as for the baselines below.
-fit_frames = train[::4]
-min_size = max((0, 20, 60), key=lambda m: match_instances(
-    masks[fit_frames], unet.predict_instances(X[fit_frames], min_size=m))["f1"])
-print(f"U-Net: min_size={min_size} chosen on the training frames")
-cells = unet.predict_instances(X[test], min_size=min_size)
+# Specks of a few pixels would count as false cells: by default ``predict_instances``
+# drops objects smaller than half the median training cell (``cell_area_``).
+min_size = round(0.5 * unet.cell_area_)
+print(f"U-Net: median training cell {unet.cell_area_:.0f} pixels, min_size={min_size}")
+cells = unet.predict_instances(X[test])
 # the same pixels, touching cells merged
 merged = label_instances(unet.predict(X[test]), min_size=min_size)
 
@@ -133,7 +131,8 @@ merged = label_instances(unet.predict(X[test]), min_size=min_size)
 # ----------------------------------------------------------
 # The Otsu threshold of each raw frame, then connected components, or a watershed of
 # the distance to the background seeded at its maxima. The smallest object kept and
-# the least seed distance are chosen on the same training frames.
+# the least seed distance are chosen on some training frames.
+fit_frames = train[::4]
 methods = {"U-Net, boundary class": cells, "U-Net, connected components": merged}
 try:
     from skimage.feature import peak_local_max

@@ -7,7 +7,7 @@ import pytest
 from sklearn_cells.datasets._timelapse import make_timelapse
 from sklearn_cells.image._background import BackgroundSubtractor
 from sklearn_cells.image._normalize import IntensityNormalizer
-from sklearn_cells.image._unet import UNetSegmenter, _boundary_targets
+from sklearn_cells.image._unet import _MIN_SIZE_FRACTION, UNetSegmenter, _boundary_targets
 from sklearn_cells.metrics._instances import make_instance_scorer, match_instances
 from sklearn_cells.metrics._segmentation import (
     dice_score,
@@ -115,11 +115,37 @@ def test_boundary_output_separates_touching_cells(touching):
     np.testing.assert_array_equal(np.stack(as_list), instances)
 
 
+def test_default_min_size_is_a_share_of_the_training_cell_area(touching):
+    seg, X, y = touching
+    _, y_all = make_timelapse(n_sequences=4, n_frames=8, frame_shape=(40, 40), n_cells=4,
+                              touching=1.0, outline=0.5, n_debris=2, instance_masks=True,
+                              random_state=0)
+    train_areas = np.concatenate([np.bincount(m.ravel())[1:] for m in np.asarray(y_all)[:24]])
+    assert seg.cell_area_ == np.median(train_areas[train_areas > 0])
+    min_size = round(_MIN_SIZE_FRACTION * seg.cell_area_)
+    assert min_size > 0
+    auto, none = seg.predict_instances(X), seg.predict_instances(X, min_size=0)
+    np.testing.assert_array_equal(auto, seg.predict_instances(X, min_size=min_size))
+    sizes = np.concatenate([np.bincount(f.ravel())[1:] for f in auto])
+    assert sizes[sizes > 0].min() >= min_size
+    assert max(f.max() for f in auto) <= max(f.max() for f in none)
+
+
+@pytest.mark.parametrize("min_size", [-1, 2.5, True, "large", None])
+def test_bad_min_size(touching, min_size):
+    seg, X, _ = touching
+    with pytest.raises(ValueError, match="min_size must be a non-negative integer"):
+        seg.predict_instances(X, min_size=min_size)
+
+
 def test_pixel_classes_give_connected_components_as_instances():
     X, y = make_timelapse(n_sequences=1, n_frames=4, frame_shape=(24, 24), random_state=0)
     seg = UNetSegmenter(max_epochs=1, **TINY).fit(X, y)
     np.testing.assert_array_equal(seg.predict_instances(X, min_size=3),
                                   label_instances(seg.predict(X), min_size=3))
+    # the cells of binary masks are their connected components
+    areas = np.concatenate([np.bincount(f.ravel())[1:] for f in label_instances(y)])
+    assert seg.cell_area_ == np.median(areas[areas > 0])
 
 
 def test_boundary_mode_bad_inputs():

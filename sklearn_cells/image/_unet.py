@@ -238,6 +238,12 @@ class _DiceRecorder(Callback):
 # --------------------------------------------------------------------------------------
 # estimator
 # --------------------------------------------------------------------------------------
+# predict_instances' default min_size, as a share of the median training cell area:
+# the least worst loss against each set's best share on the training frames of PSC and
+# of the synthetic touching cells (benchmarks/results/unet_quality_cpu.md).
+_MIN_SIZE_FRACTION = 0.5
+
+
 class UNetSegmenter(ClassifierMixin, TorchEstimator):
     """U-Net pixel classifier for microscopy frames, with optional temporal channels.
 
@@ -276,7 +282,7 @@ class UNetSegmenter(ClassifierMixin, TorchEstimator):
     cells that touch stay apart where the network sees the boundary between them. On
     synthetic touching cells (``make_timelapse(touching=0.5, outline=0.5)``, 10
     sequences of 64x64), the defaults with ``instances="boundary"`` reached an instance
-    F1 at IoU 0.5 of 0.92, against 0.62 for the connected components of the same
+    F1 at IoU 0.5 of 0.91, against 0.62 for the connected components of the same
     network's pixel masks and 0.76 for Otsu + watershed
     (``benchmarks/bench_unet.py --only synthetic_instances``). No extra dependency:
     the labelling is :func:`~sklearn_cells.metrics.label_instances` with ``seeds``.
@@ -349,9 +355,11 @@ class UNetSegmenter(ClassifierMixin, TorchEstimator):
         Share of the training windows centred on a random foreground pixel of their
         mask (the rest uniformly placed); only matters for frames larger than
         ``crop_size``. Frames without foreground get uniform windows. On PSC, after 6
-        epochs of the defaults: test pixel F1 0.86 with 0.5, 0.82 with 0 (which
-        over-segments: recall 0.98, precision 0.71); after 4 epochs 0.83 for both
-        (one seed each, ``--only psc_budget``).
+        epochs of the defaults: test pixel F1 0.86 with 0.5, 0.86 with 0.9, 0.82 with 0
+        (which over-segments: recall 0.98, precision 0.71), one seed each
+        (``--only psc_budget``). On sparse synthetic cells (1 % of the pixels, 64-pixel
+        windows), after 8 epochs: 0.83 with 0, 0.85 with 0.5, 0.86 with 0.9 (means of
+        three seeds, ``--only sparse_budget``).
     augment : bool, default=True
         Random flips and 90-degree rotations of the training windows.
     instances : {None, "boundary"}, default=None
@@ -404,6 +412,10 @@ class UNetSegmenter(ClassifierMixin, TorchEstimator):
         Input channels.
     class_weight_ : ndarray or None
         The class weights of the cross-entropy.
+    cell_area_ : float
+        Median pixel count of the training cells (the instances of ``y`` with
+        ``instances="boundary"``, else the connected components of its foreground);
+        :meth:`predict_instances` derives its default ``min_size`` from it.
     history_ : skorch History
         Per-epoch ``train_loss``, ``train_dice`` (and ``valid_loss``, ``valid_dice``).
 
@@ -659,6 +671,16 @@ class UNetSegmenter(ClassifierMixin, TorchEstimator):
         weight[0] = 1.0
         return weight
 
+    def _cell_area(self, masks) -> float:
+        """Median pixel count of the cells of training masks (0 without any)."""
+        areas = []
+        for mask in masks:
+            labels = mask if self.instances == "boundary" else label_instances(mask > 0)
+            counts = np.bincount(np.asarray(labels).ravel())[1:]
+            areas.append(counts[counts > 0])
+        areas = np.concatenate(areas)
+        return float(np.median(areas)) if areas.size else 0.0
+
     # ---------------------------------------------------------------- fit
     def fit(self, X, y) -> UNetSegmenter:
         """Train on frames ``X`` and integer masks ``y``.
@@ -679,6 +701,7 @@ class UNetSegmenter(ClassifierMixin, TorchEstimator):
     def _prepare_fit(self, X, y, *, reset) -> FitData:
         frames = self._check_X(X, reset=reset)
         masks = self._check_y(y, frames)
+        cell_area = self._cell_area(masks) if reset else self.cell_area_
         if self.instances == "boundary":
             targets = [_boundary_targets(m) for m in masks]
             masks = targets if isinstance(masks, list) else np.stack(targets)
@@ -686,6 +709,7 @@ class UNetSegmenter(ClassifierMixin, TorchEstimator):
             "classes_": np.arange(self.n_classes),
             "n_features_in_": frames[0].shape[0],
             "class_weight_": self._class_weight(masks) if reset else self.class_weight_,
+            "cell_area_": cell_area,
         }
         groups = X.sequence_ids if isinstance(X, TimelapseFrames) else None
         return FitData(len(frames), fitted, groups=groups,
@@ -844,7 +868,7 @@ class UNetSegmenter(ClassifierMixin, TorchEstimator):
         self._forward_tiles(frames, write)
         return labels
 
-    def predict_instances(self, X, *, min_size: int = 0):
+    def predict_instances(self, X, *, min_size: int | str = "auto"):
         """Instance label images: 0 for background, ``1..k`` for the ``k`` cells of a frame.
 
         With ``instances="boundary"``, each connected group of interior pixels
@@ -857,13 +881,14 @@ class UNetSegmenter(ClassifierMixin, TorchEstimator):
         Parameters
         ----------
         X : frames as in :meth:`predict`
-        min_size : int, default=0
-            Cells with fewer pixels are dropped. Choose it on training frames: specks of
-            a few pixels count as false objects. On PSC (cells of 90 pixels and more),
-            the instance F1 at IoU 0.5 of the defaults with ``instances="boundary"`` and
-            6 epochs rose from 0.76 to 0.89 with ``min_size=60``, chosen on the training
-            frames; Otsu + watershed, tuned alike, reached 0.40
-            (``benchmarks/bench_unet.py --only psc_instances``).
+        min_size : int or "auto", default="auto"
+            Cells with fewer pixels are dropped: specks of a few pixels count as false
+            objects. "auto" is half the median training cell area (``cell_area_``), a
+            share chosen on training frames: on the test frames, instance F1 at IoU 0.5
+            of the defaults with ``instances="boundary"`` (6 epochs on PSC) was 0.91 on
+            PSC (0.76 with ``min_size=0``; Otsu + watershed 0.40) and 0.91 on synthetic
+            touching cells (0.92 with 0); ``benchmarks/bench_unet.py --only
+            psc_instances synthetic_instances``.
 
         Returns
         -------
@@ -871,6 +896,13 @@ class UNetSegmenter(ClassifierMixin, TorchEstimator):
             ``X`` is a list of frames.
         """
         check_is_fitted(self, "net_")
+        if isinstance(min_size, str) and min_size == "auto":
+            min_size = round(_MIN_SIZE_FRACTION * self.cell_area_)
+        elif isinstance(min_size, (bool, np.bool_)) or not isinstance(
+                min_size, (int, np.integer)) or min_size < 0:
+            raise ValueError(
+                f"min_size must be a non-negative integer (pixels) or 'auto'; got {min_size!r}."
+            )
         if self.instances != "boundary":
             masks = self.predict(X)
             if isinstance(masks, list):
