@@ -212,7 +212,10 @@ def main(argv=None) -> None:
     if "cuda" in sections:
         results["cuda"] = bench_cuda(args.quick)
     RESULTS.mkdir(exist_ok=True)
-    stem = RESULTS / f"lipnet_bench_{device}{'_quick' if args.quick else ''}"
+    name = f"lipnet_bench_{device}{'_quick' if args.quick else ''}"
+    if args.only:  # a partial run must not overwrite the full results
+        name += "_" + "_".join(sections)
+    stem = RESULTS / name
     stem.with_suffix(".json").write_text(json.dumps(results, indent=1))
     stem.with_suffix(".md").write_text(_markdown(results))
     print(_markdown(results))
