@@ -601,6 +601,31 @@ def bench_synthetic_instances(quick: bool, touching: float = 0.5) -> dict:
     return out
 
 
+def bench_binary_instances(quick: bool) -> dict:
+    """``predict_instances`` of a U-Net trained on binary masks (connected components of
+    its pixel masks) on the touching cells of ``bench_synthetic_instances``: the default
+    ``min_size="auto"`` (half the median training component) against ``min_size=0``."""
+    from sklearn.pipeline import make_pipeline
+
+    from sklearn_cells.datasets import make_timelapse
+    from sklearn_cells.image import BackgroundSubtractor, IntensityNormalizer
+
+    X, y = make_timelapse(n_sequences=10, n_frames=20, frame_shape=(64, 64), n_cells=6,
+                          touching=0.5, outline=0.5, instance_masks=True, random_state=0)
+    train, test = np.flatnonzero(X.sequence_ids < 8), np.flatnonzero(X.sequence_ids >= 8)
+    unet = dict(random_state=0, max_epochs=2) if quick else dict(random_state=0)
+    pipe = make_pipeline(BackgroundSubtractor(), IntensityNormalizer(method="zscore"),
+                         UNetSegmenter(**unet))
+    pipe.fit(X[train], (np.asarray(y[train]) > 0).astype(np.int64))
+    Xt, seg = pipe[:-1].transform(X[test]), pipe[-1]
+    return {"data": "as synthetic_instances, binary masks for training",
+            "pipeline": f"BackgroundSubtractor(), IntensityNormalizer(method='zscore'), "
+                        f"UNetSegmenter(**{unet})",
+            "cell_area": seg.cell_area_,
+            "min_size_auto": _instance_scores(y[test], seg.predict_instances(Xt)),
+            "min_size_0": _instance_scores(y[test], seg.predict_instances(Xt, min_size=0))}
+
+
 def bench_psc_instances(quick: bool, data_dir: Path, max_epochs: int = 6) -> dict:
     """PSC instances: ``UNetSegmenter(instances="boundary")`` at the library defaults and
     the CPU budget, against Otsu + connected components and Otsu + watershed of the same
@@ -758,6 +783,13 @@ def summary(results: dict) -> list:
         lines += [(f"PSC instances; `{r['unet']['pipeline']}` (`--only psc_instances`); sizes "
                   "and seed distances of the baselines tuned on the training frames:"), ""]
         lines += _table(header, rows)
+    if "binary_instances" in results:
+        r = results["binary_instances"]
+        lines += [(f"Touching cells as above, a U-Net trained on binary masks (`{r['pipeline']}`, "
+                  f"`--only binary_instances`; median training component {r['cell_area']:.0f} "
+                  "pixels): `predict_instances` is the connected components of its masks:"), ""]
+        lines += _table(header, [_instance_row("min_size='auto' (default)", r["min_size_auto"]),
+                                 _instance_row("min_size=0", r["min_size_0"])])
     curves = [(name, c) for name, c in (
         ("synthetic touching cells", results.get("synthetic_instances", {}).get(
             "min_size_curve")),
@@ -793,7 +825,7 @@ def main(argv=None):
     parser.add_argument("--only", nargs="*", default=None,
                         choices=["train", "infer", "memory", "cuda", "synthetic", "psc",
                                  "psc_budget", "psc_defaults", "synthetic_instances",
-                                 "psc_instances", "sparse_budget"])
+                                 "psc_instances", "sparse_budget", "binary_instances"])
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA)
@@ -826,6 +858,7 @@ def main(argv=None):
         "psc_defaults": lambda: bench_psc_defaults(args.quick, args.data_dir),
         "synthetic_instances": lambda: bench_synthetic_instances(args.quick),
         "sparse_budget": lambda: bench_sparse_budget(args.quick),
+        "binary_instances": lambda: bench_binary_instances(args.quick),
         "psc_instances": lambda: bench_psc_instances(args.quick, args.data_dir),
     }
     for name in sections:
