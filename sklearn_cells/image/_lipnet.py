@@ -30,6 +30,7 @@ from ..base import (
     real_in,
 )
 from ..nn.lipnet import LIPNET_ARCHITECTURES, LipNet
+from ..utils._validation import check_real_numbers
 from ._augment import RandomAffine2d
 
 __all__ = ["LipNetClassifier"]
@@ -120,12 +121,7 @@ def _check_images(X, *, input_shape=None) -> np.ndarray:
             "LipNetClassifier())."
         )
     X = np.asarray(X)
-    if X.dtype == object or not (np.issubdtype(X.dtype, np.number) or X.dtype == bool):
-        raise ValueError(f"X must hold numbers; got dtype {X.dtype}.")
-    if np.iscomplexobj(X):
-        raise ValueError(
-            "X holds complex numbers; pass real images, e.g. np.abs(X) for magnitudes."
-        )
+    check_real_numbers(X, "X", fix="Pass pixel intensities, e.g. X.astype(np.float32).")
     if X.ndim == 3:
         X = X[:, None]
     elif X.ndim == 4 and X.shape[-1] in (1, 3) and X.shape[1] not in (1, 3):

@@ -17,6 +17,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..utils._validation import check_real_numbers
+
 __all__ = ["Particle", "ParticleImages", "check_particles"]
 
 
@@ -37,18 +39,8 @@ def _object_array(items: Sequence) -> np.ndarray:
 
 def _check_image(image, index: int) -> np.ndarray:
     image = np.asarray(image)
-    if image.dtype == object or not (
-        np.issubdtype(image.dtype, np.number) or image.dtype == bool
-    ):
-        raise ValueError(
-            f"Image {index} has dtype {image.dtype}; particle images must be numeric "
-            "arrays. Convert it with np.asarray(image, dtype=float)."
-        )
-    if np.iscomplexobj(image):
-        raise ValueError(
-            f"Image {index} holds complex numbers (dtype {image.dtype}); particle images "
-            "must be real. Pass magnitudes, e.g. np.abs(image)."
-        )
+    check_real_numbers(image, f"Image {index}",
+                       fix="Convert it with np.asarray(image, dtype=float).")
     if image.ndim == 3:
         raise ValueError(
             f"Image {index} has shape {image.shape}: it looks like it has a channel "

@@ -32,6 +32,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from ..utils._set_output import NonTabularOutputMixin
+from ..utils._validation import check_real_numbers
 
 __all__ = ["TimelapseFrames", "TemporalContextStacker", "check_frames", "iter_sequences"]
 
@@ -335,18 +336,8 @@ def check_frames(X, *, name: str = "X", allow_nan: bool = False, dtype=np.float3
 
 
 def _check_numeric(frames: np.ndarray, name: str) -> None:
-    if frames.dtype == object or not (
-        np.issubdtype(frames.dtype, np.number) or frames.dtype == bool
-    ):
-        raise TypeError(
-            f"{name} must be a numeric array of frames; got dtype {frames.dtype}. "
-            "Stack same-sized frames into one array (np.stack)."
-        )
-    if np.iscomplexobj(frames):
-        raise ValueError(
-            f"{name} holds complex numbers (dtype {frames.dtype}); pass real frames, e.g. "
-            f"np.abs({name}) for magnitudes."
-        )
+    check_real_numbers(frames, name, numeric_error=TypeError,
+                       fix="Stack same-sized frames into one array (np.stack).")
 
 
 def _convert(frames: np.ndarray, name: str, allow_nan: bool, dtype) -> np.ndarray:

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from ._segmentation import check_labels, label_instances
+from ._segmentation import check_frame_pairs, check_labels, label_instances
 
 __all__ = [
     "match_instances",
@@ -67,18 +67,7 @@ def _as_frames(y, name: str) -> list[np.ndarray]:
 
 def _check_pairs(y_true, y_pred) -> list[tuple[np.ndarray, np.ndarray]]:
     true, pred = _as_frames(y_true, "y_true"), _as_frames(y_pred, "y_pred")
-    if len(true) != len(pred):
-        raise ValueError(
-            f"y_true has {len(true)} frame(s) but y_pred has {len(pred)}; pass one predicted "
-            "label image per true one."
-        )
-    for i, (t, p) in enumerate(zip(true, pred)):
-        if t.shape != p.shape:
-            where = "" if len(true) == 1 else f" in frame {i}"
-            raise ValueError(
-                f"y_true and y_pred differ in shape{where}: {t.shape} and {p.shape}. Pass "
-                "one predicted label image of the same size per true one."
-            )
+    check_frame_pairs(true, pred)
     return list(zip(true, pred))
 
 

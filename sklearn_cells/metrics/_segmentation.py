@@ -58,6 +58,24 @@ def _check_dtype(a: np.ndarray, name: str) -> None:
                           "(proba[:, 1] > 0.5).")
 
 
+def check_frame_pairs(true: list, pred: list, unit: str = "frame") -> None:
+    """Raise unless ``true`` and ``pred`` hold as many frames (called ``unit`` in the
+    message), pairwise of one shape."""
+    if len(true) != len(pred):
+        raise ValueError(
+            f"y_true has {len(true)} {unit}(s) but y_pred has {len(pred)}; pass one "
+            f"prediction per true {unit}."
+        )
+    for i, (t, p) in enumerate(zip(true, pred)):
+        if t.shape != p.shape:
+            which = "y_true and y_pred" if len(true) == 1 else (
+                f"y_true[{i}] and y_pred[{i}] (frame {i})")
+            raise ValueError(
+                f"{which} differ in shape: {t.shape} and {p.shape}. Pass one prediction "
+                "of the same size per true frame."
+            )
+
+
 def _check_masks(y_true, y_pred):
     """Flattened masks, one row per frame: two 2-D arrays, or two lists of 1-D arrays
     when the masks are lists of frames (which may differ in size)."""
@@ -65,17 +83,8 @@ def _check_masks(y_true, y_pred):
     if true_list is not None or pred_list is not None:
         true_list = true_list if true_list is not None else list(np.asarray(y_true))
         pred_list = pred_list if pred_list is not None else list(np.asarray(y_pred))
-        if len(true_list) != len(pred_list):
-            raise ValueError(
-                f"y_true has {len(true_list)} mask(s) but y_pred has {len(pred_list)}; pass "
-                "one predicted mask per true mask."
-            )
+        check_frame_pairs(true_list, pred_list, unit="mask")
         for i, (t, p) in enumerate(zip(true_list, pred_list)):
-            if t.shape != p.shape:
-                raise ValueError(
-                    f"y_true[{i}] and y_pred[{i}] must have the same shape; got {t.shape} "
-                    f"and {p.shape}."
-                )
             _check_dtype(t, f"y_true[{i}]")
             _check_dtype(p, f"y_pred[{i}]")
         return [t.ravel() for t in true_list], [p.ravel() for p in pred_list]

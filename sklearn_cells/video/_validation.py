@@ -15,6 +15,8 @@ import numbers
 
 import numpy as np
 
+from ..utils._validation import check_real_numbers
+
 __all__ = ["check_videos"]
 
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
@@ -133,16 +135,8 @@ def check_videos(
             video = np.asarray(item)
         except ValueError as exc:
             raise ValueError(f"video {i} of {name} could not be read as an array: {exc}") from exc
-        if video.dtype.kind == "c":
-            raise ValueError(
-                f"video {i} of {name} holds complex numbers (dtype {video.dtype}); pass "
-                "real pixel intensities, e.g. np.abs(video) for magnitudes."
-            )
-        if video.dtype.kind not in "biuf":
-            raise ValueError(
-                f"video {i} of {name} is not numeric (dtype {video.dtype}); pass pixel "
-                "intensities, e.g. np.asarray(video, dtype=np.float32)."
-            )
+        check_real_numbers(video, f"video {i} of {name}", fix="Pass pixel intensities, "
+                           "e.g. np.asarray(video, dtype=np.float32).")
         if video.ndim == 3:
             video = video[:, None]
         elif video.ndim == 4 and _channel_last(video.shape):
