@@ -15,6 +15,7 @@ from sklearn_cells.datasets._liposomes import make_liposomes
 from sklearn_cells.datasets._particles import load_particles
 from sklearn_cells.datasets._tracks import load_tracks_csv
 from sklearn_cells.image._background import BackgroundSubtractor
+from sklearn_cells.image._lipnet import LipNetClassifier
 from sklearn_cells.image._masking import ParticleMasker
 from sklearn_cells.image._particle_features import ParticleFeatures
 from sklearn_cells.image._particles import ParticleImages
@@ -73,6 +74,16 @@ def test_complex_videos_and_particles_are_refused():
     images = [np.ones((5, 6)), np.ones((4, 4)) * 1j]
     with pytest.raises(ValueError, match=r"Image 1 holds complex.*np\.abs"):
         ParticleImages(images, [np.ones((5, 6), bool), np.ones((4, 4), bool)])
+
+
+def test_complex_or_non_numeric_images_are_refused():
+    y = np.array([0, 1, 0, 1])
+    with pytest.raises(ValueError, match=r"X holds complex.*np\.abs"):
+        LipNetClassifier(max_epochs=1).fit(np.ones((4, 8, 8)) * 1j, y)
+    with pytest.raises(ValueError, match="X must be a numeric array; dtype <U1"):
+        LipNetClassifier(max_epochs=1).fit(np.full((4, 8, 8), "a"), y)
+    with pytest.raises(ValueError, match="Image 0 must be a numeric array.*np.asarray"):
+        ParticleImages([np.full((4, 4), "a")], [np.ones((4, 4), bool)])
 
 
 # --- channel-last layouts ----------------------------------------------------------------
