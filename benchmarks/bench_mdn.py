@@ -4,6 +4,8 @@ Run from the repository root::
 
     python benchmarks/bench_mdn.py            # under 10 min on a 2-core CPU
     python benchmarks/bench_mdn.py --quick    # smoke run (~1 min)
+    python benchmarks/bench_mdn.py --skip fit sampling training --training-draws 3
+        # (c) trained on three pooled draws (~6 min)
 
 All fits run first, ``--n-jobs`` (default 2) at a time, one torch thread each:
 
@@ -76,9 +78,14 @@ RESULTS = Path(__file__).resolve().parent / "results"
 CLASSES_2D = ("plastic", "fibronectin")
 
 
-def load_data(random_state=0):
-    X, y, intervals = make_trajectories(return_intervals=True, random_state=random_state)
-    X5 = resample_trajectories(X, intervals, 5.0)  # the seed's common 5 min
+def load_data(random_state=0, n_draws=1):
+    """``n_draws`` make_trajectories() draws from ``random_state`` on, pooled,
+    at the seed's common 5 min sampling."""
+    X5, y = [], []
+    for seed in range(random_state, random_state + n_draws):
+        X, labels, intervals = make_trajectories(return_intervals=True, random_state=seed)
+        X5 += resample_trajectories(X, intervals, 5.0)
+        y += list(labels)
     return X5, np.asarray(y)
 
 
@@ -269,7 +276,8 @@ def quality_jobs(X, y, device, max_epochs, fit_seeds):
     return {key: (p, X_train, y_train) for key, p in jobs.items()}
 
 
-def bench_quality(X, y, fitted, max_epochs, n_generated, n_independent_draws, fit_seeds, n_jobs):
+def bench_quality(X, y, fitted, max_epochs, n_generated, n_independent_draws, fit_seeds, n_jobs,
+                  training_draws=1):
     X_train, y_train, X_test, y_test = quality_split(X, y)
     gen, fit_s = fitted[("seed", fit_seeds[0])]
     out = {
@@ -281,6 +289,7 @@ def bench_quality(X, y, fitted, max_epochs, n_generated, n_independent_draws, fi
         "n_test": len(X_test),
         "n_generated": n_generated,
         "n_independent_draws": n_independent_draws,
+        "training_draws": training_draws,
         "heldout_loglik": gen.score(X_test, y_test),
         "heldout_loglik_marginal": gen.score(X_test),
         "heldout_loglik_1_component": fitted["single"][0].score(X_test, y_test),
@@ -294,7 +303,7 @@ def bench_quality(X, y, fitted, max_epochs, n_generated, n_independent_draws, fi
     # few to pin down a spread: the variation bars are read against fresh
     # draws of make_trajectories(), none of which trained the model.
     X_fresh, y_fresh = [], []
-    for seed in range(1, n_independent_draws + 1):
+    for seed in range(training_draws, training_draws + n_independent_draws):
         X_draw, y_draw = load_data(random_state=seed)
         X_fresh += X_draw
         y_fresh += list(y_draw)
@@ -452,7 +461,9 @@ def markdown(results) -> str:
         lines += [
             "## (c) Quality on held-out make_trajectories() data (5 min sampling)",
             "",
-            f"{q['n_train']} training / {q['n_test']} held-out trajectories, "
+            f"{q['n_train']} training / {q['n_test']} held-out trajectories"
+            + (f" (from {q['training_draws']} pooled make_trajectories() draws)"
+               if q.get("training_draws", 1) > 1 else "") + ", "
             f"max_epochs={q['max_epochs']}; fits "
             + ", ".join(f"{t:.0f} s" for t in q["fit_s_by_seed"].values())
             + f" (fit seeds {', '.join(str(k) for k in seeds)}; {q['n_jobs']} at a time).",
@@ -503,7 +514,11 @@ def markdown(results) -> str:
             "",
             "The rows 'training tracks / fresh' compare the training split itself with the fresh "
             "draws: a generator that reproduces its training data faithfully inherits these "
-            "ratios against fresh draws.",
+            "ratios against fresh draws."
+            + ("" if q.get("training_draws", 1) > 1 else
+               " One draw's split can stray from the population by more than the bars allow; "
+               "`--training-draws 3` trains on three pooled draws "
+               "(`mdn_cpu_quality_3draws.md`)."),
             "",
             f"Wasserstein distance to held-out real statistics, fit seed {first} / i.i.d. Gaussian "
             "baseline:",
@@ -598,6 +613,11 @@ def main(argv=None):
     parser.add_argument("--skip", nargs="*", default=[], choices=SECTIONS)
     parser.add_argument("--quality-epochs", type=int, default=None)
     parser.add_argument("--n-jobs", type=int, default=2, help="parallel fits in (c)")
+    parser.add_argument(
+        "--training-draws", type=int, default=1,
+        help="(c) trains and holds out on this many pooled make_trajectories() draws "
+        "(seeds 0, 1, ...); the fresh draws follow them",
+    )
     args = parser.parse_args(argv)
     torch.set_num_threads(1 if args.device == "cpu" else torch.get_num_threads())
     start = time.perf_counter()
@@ -619,8 +639,9 @@ def main(argv=None):
             dict(device=args.device, random_state=0, **({"max_epochs": 2} if args.quick else {})),
             X, y,
         )
+    X_quality, y_quality = load_data(n_draws=args.training_draws)
     if "quality" not in args.skip:
-        jobs.update(quality_jobs(X, y, args.device, epochs, fit_seeds))
+        jobs.update(quality_jobs(X_quality, y_quality, args.device, epochs, fit_seeds))
     fitted = dict(zip(jobs, Parallel(n_jobs=n_jobs)(
         delayed(_fit)(params, X_fit, y_fit) for params, X_fit, y_fit in jobs.values()
     )))
@@ -647,8 +668,9 @@ def main(argv=None):
         print(results["training"], flush=True)
     if "quality" not in args.skip:
         results["quality"] = bench_quality(
-            X, y, fitted, epochs, n_generated=40 if args.quick else 300,
+            X_quality, y_quality, fitted, epochs, n_generated=40 if args.quick else 300,
             n_independent_draws=1 if args.quick else 5, fit_seeds=fit_seeds, n_jobs=n_jobs,
+            training_draws=args.training_draws,
         )
         print(json.dumps(results["quality"], indent=1, default=float), flush=True)
     results["total_s"] = time.perf_counter() - start
@@ -657,6 +679,8 @@ def main(argv=None):
     name = "mdn_" + args.device.replace(":", "") + ("_quick" if args.quick else "")
     if args.skip:  # a partial run must not overwrite the full results
         name += "_" + "_".join(p for p in SECTIONS if p not in args.skip)
+    if args.training_draws > 1:
+        name += f"_{args.training_draws}draws"
     (RESULTS / f"{name}.json").write_text(json.dumps(results, indent=1, default=float))
     (RESULTS / f"{name}.md").write_text(markdown(results))
     print(markdown(results))

@@ -139,6 +139,25 @@ def test_samples_are_positions_in_the_callers_units():
     assert 0.5 < ratio < 2.0
 
 
+def test_no_generated_step_is_longer_than_its_class_longest_training_step(two_classes):
+    X, y = two_classes
+    # One epoch: a barely trained network draws steps far outside the slow class's range.
+    gen = MDNTrajectoryGenerator(max_epochs=1, random_state=0, **FAST).fit(X, y)
+    scaled = gen.scaler_.transform(gen.velocity_.transform(X))
+    longest = [max(np.linalg.norm(v, axis=1).max() for v, label in zip(scaled, y) if label == c)
+               for c in gen.classes_]
+    np.testing.assert_allclose(gen.max_step_norm_, longest)
+
+    def longest_generated(model):
+        steps = model.scaler_.transform(model.velocity_.transform(
+            list(model.sample(50, n_steps=30, y="slow", random_state=0))))
+        return max(np.linalg.norm(v, axis=1).max() for v in steps)
+
+    assert longest_generated(gen) <= gen.max_step_norm_[1] * (1 + 1e-5)
+    gen.max_step_norm_ = None  # a model fitted before the limit samples without it
+    assert longest_generated(gen) > 1.5 * longest[1]
+
+
 def test_generated_cells_keep_their_own_persistence():
     """Half the real tracks run straight (persistence 0.9), half turn at random
     (0): generated tracks must differ from each other as much, not all follow

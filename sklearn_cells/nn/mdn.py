@@ -748,6 +748,7 @@ class LSTMMixtureDensityNetwork(nn.Module):
         profiles: torch.Tensor | None = None,
         n_samples: int | None = None,
         generator: torch.Generator | None = None,
+        max_norm: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """Generate sequences, all advancing together one batched step at a time.
 
@@ -770,6 +771,9 @@ class LSTMMixtureDensityNetwork(nn.Module):
             Batch size when neither ``seed`` nor ``labels`` gives it.
         generator : torch.Generator, optional
             Random generator on the model's device.
+        max_norm : tensor of shape (batch,), optional
+            Longest step of each sequence: a longer draw is shortened to it,
+            keeping its direction.
 
         Returns
         -------
@@ -801,6 +805,8 @@ class LSTMMixtureDensityNetwork(nn.Module):
         for t in range(n_steps):
             previous = step
             step = sample_mixture(self.head(h[-1], step), generator)
+            if max_norm is not None:
+                step = step * (max_norm[:, None] / step.norm(dim=-1, keepdim=True)).clamp(max=1)
             out[:, t] = step
             if t + 1 < n_steps:
                 parts = [step]

@@ -343,6 +343,9 @@ class MDNTrajectoryGenerator(DensityMixin, TorchEstimator):
     n_steps_ : int
         Median number of points of the training trajectories, the default
         length of samples.
+    max_step_norm_ : ndarray of shape (n_classes,) or float
+        Longest training step of each class (of all, without classes), in
+        scaled units: no generated step is longer (see :meth:`sample`).
 
     See Also
     --------
@@ -500,7 +503,7 @@ class MDNTrajectoryGenerator(DensityMixin, TorchEstimator):
             scaler.fit(
                 velocities if self.symmetry is None else _symmetrized(velocities, self.symmetry)
             )
-        else:  # continue with the first fit's scaling and classes
+        else:  # continue with the first fit's scaling, classes and step limits
             classes, class_prior = self.classes_, self.class_prior_
             velocity, scaler = self.velocity_, self.scaler_
             labels = self._encode_labels(y, len(trajectories), required=True)
@@ -508,6 +511,13 @@ class MDNTrajectoryGenerator(DensityMixin, TorchEstimator):
             velocities = velocity.transform(trajectories)
         scaled = scaler.transform(velocities)
         self._check_scaled(scaled)
+        if reset:
+            longest = np.array([np.linalg.norm(v, axis=1).max() for v in scaled])
+            max_step_norm = longest.max() if classes is None else np.array(
+                [longest[y_encoded == k].max() for k in range(len(classes))]
+            )
+        else:
+            max_step_norm = getattr(self, "max_step_norm_", None)
         fitted = {
             "classes_": classes,
             "class_prior_": class_prior,
@@ -515,6 +525,7 @@ class MDNTrajectoryGenerator(DensityMixin, TorchEstimator):
             "scaler_": scaler,
             "n_features_in_": n_dims,
             "n_steps_": int(np.median([len(t) for t in trajectories])),
+            "max_step_norm_": max_step_norm,
         }
         dataset = _WindowDataset(
             scaled, y_encoded, self.window_length, balanced=self.class_weight == "balanced"
@@ -602,6 +613,15 @@ class MDNTrajectoryGenerator(DensityMixin, TorchEstimator):
                 f"(classes_ = {self.classes_.tolist()}); use one of those."
             )
         return torch.as_tensor(np.searchsorted(self.classes_, y_arr), dtype=torch.long)
+
+    def _max_norm(self, labels, n_samples, device, dtype):
+        """Each sample's longest step (scaled units): its class's longest in training."""
+        longest = getattr(self, "max_step_norm_", None)
+        if longest is None:
+            return None
+        longest = torch.as_tensor(longest, dtype=dtype)
+        longest = longest[labels] if labels is not None else longest.expand(n_samples)
+        return longest.to(device)
 
     def _scaled_batches(self, trajectories, batch_size: int = 256):
         """Yield (indices, padded scaled velocities, lengths) in length order."""
@@ -752,6 +772,16 @@ class MDNTrajectoryGenerator(DensityMixin, TorchEstimator):
         -------
         X : ndarray of shape (n_samples, n_steps, n_dims)
             Positions, in the units of the training data.
+
+        Notes
+        -----
+        A drawn step longer than the longest training step of its class
+        (``max_step_norm_``, scaled units) is shortened to that length, its
+        direction kept. Such a step takes the network beyond anything it was
+        trained on, where a cell can run away: on ``make_trajectories()``,
+        one generated collagen cell in 300 moved three times faster than the
+        fastest real one for one fit seed, and none does with the limit
+        (``benchmarks/results/mdn_individuality_cpu.md``).
         """
         check_is_fitted(self, "net_")
         if isinstance(n_samples, bool) or not isinstance(n_samples, numbers.Integral) or n_samples < 1:
@@ -808,6 +838,7 @@ class MDNTrajectoryGenerator(DensityMixin, TorchEstimator):
                 labels=None if labels is None else labels.to(device),
                 n_samples=n_samples,
                 generator=generator,
+                max_norm=self._max_norm(labels, n_samples, device, dtype),
             )
             if self.symmetry is not None:
                 steps = _apply_symmetry(steps, frame, inverse=True)
