@@ -76,6 +76,8 @@ def test_finite_normalised_and_starting_at_zero_without_noise():
     X, y, alpha = make_anomalous_diffusion(2500, n_dims=2, length=(10, 60), noise=0, random_state=6)
     assert all(np.isfinite(x).all() for x in X)
     assert all(np.array_equal(x[0], [0.0, 0.0]) for x in X)
+    # Normalised over the simulated length (a range's tracks are cut after it).
+    X, y, alpha = make_anomalous_diffusion(500, n_dims=2, length=60, noise=0, random_state=6)
     for x, model in zip(X, y):
         std = np.diff(x, axis=0).std(axis=0)
         if model in ("attm", "fbm", "sbm"):  # never constant: unit step std per dimension
@@ -126,6 +128,80 @@ def test_ctrw_waits_give_zero_steps_and_attm_is_subdiffusive():
     assert zero["ctrw"] > 0.8 and zero["fbm"] == 0.0
     X, _, _ = make_anomalous_diffusion(100, models="attm", alpha=0.5, length=200, noise=0, random_state=13)
     assert _ensemble_exponent(X) < 0.8
+
+
+def test_range_tracks_are_cut_from_tracks_of_the_longest_length():
+    # As the challenge: simulated and normalised at max length, then cut. SBM
+    # with alpha = 1.5 has step variance ~ t**0.5, so the first 100 of 1000
+    # steps have variance ~0.3 of the track's (each short track normalised on
+    # its own would have exactly 1).
+    X, _, _ = make_anomalous_diffusion(300, models="sbm", alpha=1.5, length=(10, 1000), noise=0,
+                                       random_state=20)
+    short = [np.diff(x, axis=0).var(axis=0).mean() for x in X if len(x) <= 100]
+    assert len(short) > 10 and np.mean(short) < 0.5
+    # A fixed length is simulated at that length: unit step variance.
+    X, _, _ = make_anomalous_diffusion(20, models="sbm", alpha=1.5, length=100, noise=0, random_state=20)
+    assert all(np.allclose(np.diff(x, axis=0).std(axis=0), 1.0) for x in X)
+
+
+def test_sbm_drops_the_first_step_as_the_reference():
+    # The reference's positions cumsum(dx) - dx[0] start with the step of
+    # variance 2**a - 1, not 1: for a = 0.1, E[s1^2] / E[s2^2] = (2**a - 1) /
+    # (3**a - 2**a) = 1.81 (with the first step kept it was 1 / (2**a - 1) = 13.9).
+    X, _, _ = make_anomalous_diffusion(2000, models="sbm", alpha=0.1, length=50, noise=0,
+                                       random_state=21)
+    steps = np.stack([np.diff(x, axis=0) for x in X])
+    ratio = np.mean(steps[:, 0] ** 2) / np.mean(steps[:, 1] ** 2)
+    a = 0.1
+    assert ratio == pytest.approx((2**a - 1) / (3**a - 2**a), rel=0.15)
+
+
+def test_capped_durations_cover_the_whole_track():
+    from sklearn_cells.datasets._anomalous import _capped_exp
+
+    # exp(log(14)) = 13.999...: truncated, a capped segment ended one step early.
+    n = np.arange(9, 1000)
+    assert np.array_equal(_capped_exp(np.full(n.size, 50.0), n).astype(np.int64), n)
+    assert np.array_equal(_capped_exp(np.log(n) - 1e-12, n), np.exp(np.log(n) - 1e-12))
+    # Levy walk, alpha = 2 (sigma uniform in (0, 1)): a flight longer than the
+    # track gives a straight track, in 0.408 of the 15-point tracks of the
+    # reference (andi-datasets 2.1.13, 20000 tracks); with the early end the
+    # last step always turned (0 straight tracks).
+    X, _, _ = make_anomalous_diffusion(400, models="lw", alpha=2.0, length=15, noise=0, random_state=22)
+    straight = np.mean([np.allclose(np.diff(x, axis=0), np.diff(x, axis=0)[0]) for x in X])
+    assert 0.33 < straight < 0.49
+
+
+def test_three_d_jumps_have_gaussian_length_along_random_direction():
+    # Reference (sample_sphere): |jump| = |N(0, 1)|, so E|s|^2 / (E|s|)^2 = pi / 2
+    # = 1.571; a 3-D Gaussian jump would give 3 / (8 / pi) = 1.178.
+    X, _, _ = make_anomalous_diffusion(200, n_dims=3, models="ctrw", alpha=0.9, length=200, noise=0,
+                                       random_state=23)
+    ratios = []
+    for x in X:
+        r = np.linalg.norm(np.diff(x, axis=0), axis=1)
+        r = r[r > 0]
+        if r.size >= 20:
+            ratios.append(np.mean(r**2) / np.mean(r) ** 2)
+    assert np.median(ratios) == pytest.approx(np.pi / 2, rel=0.1)
+
+
+def test_random_scale_multiplies_the_steps():
+    kwargs = dict(n_samples=30, length=(10, 100), random_state=24)
+    X0, y0, a0 = make_anomalous_diffusion(**kwargs)
+    X1, y1, a1 = make_anomalous_diffusion(random_scale=True, **kwargs)
+    assert np.array_equal(y0, y1) and np.array_equal(a0, a1)
+    factors = []
+    for x0, x1 in zip(X0, X1):
+        assert x0.shape == x1.shape and np.array_equal(x1[0], [0.0, 0.0])
+        ref = x0 - x0[0]
+        c = np.sum(x1 * ref) / np.sum(ref * ref)
+        assert np.allclose(x1, c * ref)
+        factors.append(c)
+    factors = np.array(factors)
+    assert (factors < 0).any() and (factors > 0).any() and np.abs(factors).std() > 0.2
+    with pytest.raises(ValueError, match="random_scale must be True or False"):
+        make_anomalous_diffusion(5, length=10, random_scale="yes")
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ from ._anomalous import make_anomalous_diffusion
 from ._ctc import load_ctc_sequence
 from ._image_folder import load_image_folder, load_tiff_stack
 from ._liposomes import LIPOSOME_CLASSES, make_liposomes
+from ._long_range import make_long_range_trajectories
 from ._particles import extract_particles, load_particles, read_image
 from ._timelapse import make_timelapse
 from ._trackmate import load_trackmate_xml
@@ -22,6 +23,7 @@ __all__ = [
     "load_tracks_csv",
     "make_anomalous_diffusion",
     "make_liposomes",
+    "make_long_range_trajectories",
     "make_migration_videos",
     "make_timelapse",
     "make_trajectories",

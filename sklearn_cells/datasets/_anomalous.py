@@ -7,11 +7,14 @@ the parameter choices of the challenge's reference generator
 (``andi-datasets``, ``models_theory``), without depending on it:
 
 ATTM, CTRW, FBM, LW and SBM, in 1, 2 or 3 dimensions, with the challenge's
-post-processing (increments standardised per track and dimension, start at
-the origin, Gaussian localisation noise).
+post-processing (increments standardised per track and dimension over the
+longest length, start at the origin, Gaussian localisation noise, optionally
+the random step multiplier, then the track cut to its length).
 
 Every simulator returns the ``length - 1`` increments of one track, shape
 ``(length - 1, n_dims)``; normalisation, integration and noise are shared.
+``benchmarks/compare_anomalous_simulator.py`` compares each model with the
+reference generator (classifier two-sample test).
 """
 
 from __future__ import annotations
@@ -59,14 +62,33 @@ def _directions(n, d, rng):
     return v / np.where(norm > 0, norm, 1.0)
 
 
-def _pareto_durations(n, exponent, cap, rng):
-    """``n`` times ``(1 - u) ** (-1 / exponent) >= 1``, capped at ``cap``.
+def _capped_exp(log_t, cap):
+    """``exp(log_t)`` capped at ``cap``, exactly ``cap`` where capped.
 
-    Computed in log space so that tiny exponents give ``cap`` instead of
-    overflowing.
+    In log space so that huge values give ``cap`` instead of overflowing;
+    ``exp(log(cap))`` itself can fall just below ``cap`` (e.g. 13.999...
+    for 14), which truncated to an integer would end a capped segment one
+    step early.
     """
-    log_t = -np.log1p(-rng.random_sample(n)) / exponent
-    return np.exp(np.minimum(log_t, np.log(cap)))
+    cap = np.asarray(cap, dtype=float)
+    return np.where(log_t >= np.log(cap), cap, np.exp(np.minimum(log_t, np.log(cap))))
+
+
+def _pareto_durations(n, exponent, cap, rng):
+    """``n`` times ``(1 - u) ** (-1 / exponent) >= 1``, capped at ``cap``."""
+    return _capped_exp(-np.log1p(-rng.random_sample(n)) / exponent, cap)
+
+
+def _jumps(n, d, rng):
+    """``n`` random jumps of unit variance per axis, as the reference draws them.
+
+    In 1-D and 2-D independent standard normals per axis; in 3-D, as the
+    reference's ``sample_sphere``, a standard normal length along a uniformly
+    random direction (not a 3-D Gaussian).
+    """
+    if d == 3:
+        return rng.standard_normal(n)[:, None] * _directions(n, d, rng)
+    return rng.standard_normal((n, d))
 
 
 def _fbm(n, d, alpha, rng):
@@ -91,8 +113,12 @@ def _fbm(n, d, alpha, rng):
 
 
 def _sbm(n, d, alpha, rng):
-    """Brownian increments with variance t**alpha - (t-1)**alpha at step t."""
-    t = np.arange(n + 1, dtype=float)
+    """Brownian increments with variance t**alpha - (t-1)**alpha at step t = 2..n+1.
+
+    The reference (``cumsum(dx) - dx[0]``) drops the first step, t = 1, whose
+    variance 1 stands out of the others for alpha far from 1.
+    """
+    t = np.arange(1, n + 2, dtype=float)
     var = np.clip(np.diff(t**alpha), 0.0, None)
     return np.sqrt(var)[:, None] * rng.standard_normal((n, d))
 
@@ -111,7 +137,7 @@ def _ctrw(n, d, alpha, rng):
     count = np.searchsorted(jump_times, np.arange(1, n + 2), side="left")
     n_jumps = int(count[-1])
     jumps = np.zeros((n_jumps + 1, d))
-    jumps[1:] = rng.standard_normal((n_jumps, d))  # isotropic Gaussian jumps
+    jumps[1:] = _jumps(n_jumps, d, rng)
     positions = np.cumsum(jumps, axis=0)
     return np.diff(positions[count], axis=0)
 
@@ -122,13 +148,15 @@ def _lw(n, d, alpha, rng):
     Flight times ``(1 - u) ** (-1 / sigma)`` with sigma = 3 - alpha (tail
     ~ t**(-1 - sigma)); for alpha = 2 (ballistic) the challenge draws sigma
     uniformly in (0, 1). The speed is irrelevant after normalisation (1 here).
+    As in the reference (``cumsum(d) - d[0]``), the first step of the walk is
+    dropped: the first flight shows one step less.
     """
     sigma = 3.0 - alpha if alpha < 2.0 else 1.0 - rng.random_sample()
-    durations = _pareto_durations(n, sigma, n, rng).astype(np.int64)  # >= 1 each
-    n_flights = int(np.searchsorted(np.cumsum(durations), n)) + 1
+    durations = _pareto_durations(n + 1, sigma, n + 1, rng).astype(np.int64)  # >= 1 each
+    n_flights = int(np.searchsorted(np.cumsum(durations), n + 1)) + 1
     durations = durations[:n_flights]
     steps = np.repeat(_directions(n_flights, d, rng), durations, axis=0)
-    return steps[:n]
+    return steps[1 : n + 1]
 
 
 def _attm(n, d, alpha, rng):
@@ -139,18 +167,19 @@ def _attm(n, d, alpha, rng):
     D = v ** (1 / sigma), v uniform in [0.01, 0.9], and lasts
     D ** (-gamma) = v ** (-1 / alpha) steps (capped at the track length).
     Only ratios of D matter after normalisation, so they are kept relative to
-    the largest one in log space (no underflow for tiny sigma).
+    the largest one in log space (no underflow for tiny sigma). Steps are
+    :func:`_jumps` scaled by sqrt(D).
     """
     hi = 3.3 if alpha >= 1.0 else min(3.3, alpha / (1.0 - alpha))
     lo = min(0.03, 0.5 * hi)
     sigma = rng.uniform(lo, hi)
     log_v = np.log(1.0 - rng.uniform(0.1, 0.99, size=n))
-    durations = np.exp(np.minimum(-log_v / alpha, np.log(n))).astype(np.int64)  # >= 1
+    durations = _capped_exp(-log_v / alpha, n).astype(np.int64)  # >= 1
     n_seg = int(np.searchsorted(np.cumsum(durations), n)) + 1
     log_v, durations = log_v[:n_seg], durations[:n_seg]
     amplitude = np.exp((log_v - log_v.max()) / (2.0 * sigma))  # sqrt(D / D_max)
     scale = np.repeat(amplitude, durations)[:n]
-    return scale[:, None] * rng.standard_normal((n, d))
+    return scale[:, None] * _jumps(n, d, rng)
 
 
 _SIMULATORS = {"attm": _attm, "ctrw": _ctrw, "fbm": _fbm, "lw": _lw, "sbm": _sbm}
@@ -314,6 +343,7 @@ def make_anomalous_diffusion(
     length=(10, 1000),
     alpha=None,
     noise=(0.1, 0.5, 1.0),
+    random_scale: bool = False,
     random_state=None,
 ) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
     r"""Generate trajectories of the five anomalous-diffusion models of AnDi 2020.
@@ -352,16 +382,24 @@ def make_anomalous_diffusion(
     ``"sbm"`` -- scaled Brownian motion, :math:`\alpha \in (0, 2]`.
         Brownian motion with time-dependent diffusion coefficient
         :math:`D(t) \propto t^{\alpha-1}`: independent Gaussian steps with
-        variance :math:`t^\alpha - (t-1)^\alpha`.
+        variance :math:`t^\alpha - (t-1)^\alpha` at step :math:`t = 2, 3,
+        \dots` (the reference generator drops the first step).
 
-    Except FBM, the models are isotropic (Gaussian or uniformly oriented
-    steps). Post-processing as in the challenge: per track and dimension
-    the increments are divided by their standard deviation (by their rms
-    if they are all equal, e.g. a single Lévy flight; an all-zero CTRW
-    track stays zero), the track starts at 0, and Gaussian localisation
-    noise of standard deviation ``noise`` is added to every coordinate.
-    Heavy tails (long Lévy flights, rare CTRW and ATTM jumps) are kept;
-    the output is always finite.
+    Except FBM, the models are isotropic: in 1-D and 2-D the CTRW and ATTM
+    steps are Gaussian per axis, in 3-D (as in the reference) a Gaussian
+    length along a uniformly random direction. The Lévy walk's first step
+    is dropped, as in the reference. Post-processing as in the challenge:
+    every track is simulated at the longest length (``length`` or its max);
+    per track and dimension the increments are divided by their standard
+    deviation (by their rms if they are all equal, e.g. a single Lévy
+    flight; an all-zero CTRW track stays zero), the track starts at 0,
+    Gaussian localisation noise of standard deviation ``noise`` is added to
+    every coordinate, with ``random_scale`` the steps are multiplied by a
+    random number, and the track is cut to its first ``length_i`` points.
+    Short tracks are thus the start of long ones, normalised over the long
+    track (for SBM with :math:`\alpha > 1` their steps are small beside the
+    noise), as in the challenge's task data. Heavy tails (long Lévy flights,
+    rare CTRW and ATTM jumps) are kept; the output is always finite.
 
     Parameters
     ----------
@@ -374,7 +412,9 @@ def make_anomalous_diffusion(
         Models to simulate (a single name is accepted too).
     length : int or (int, int), default=(10, 1000)
         Points per trajectory, or (min, max): lengths drawn uniformly among
-        the integers min..max inclusive (the challenge's range). At least 10.
+        the integers min..max inclusive (the challenge's range), each track
+        the first points of one simulated, normalised and noised at max
+        points (as the challenge cuts its 1000-point tracks). At least 10.
     alpha : None, float or (float, float), default=None
         Anomalous exponent. None: drawn per track uniformly (continuously,
         not on the challenge's 0.05 grid) from each model's range above. A
@@ -385,6 +425,14 @@ def make_anomalous_diffusion(
         Standard deviation of the localisation noise, in units of the
         normalised step. A sequence: one level drawn uniformly per track
         (the challenge's default). 0 gives noise-free tracks.
+    random_scale : bool, default=False
+        If True, after the noise the steps of each track are multiplied by
+        one standard normal number (the same for every dimension; it can be
+        negative or close to 0) and the track restarts at 0 exactly, as the
+        challenge's reference generator does with its random "diffusion
+        coefficient": the challenge's tracks have no common scale. The
+        numbers are drawn either way, so with the same seed the tracks are
+        the False ones, shifted to start at 0, times the number.
     random_state : int, RandomState instance or None, default=None
         Seeds every random choice; the same seed gives identical output.
 
@@ -423,6 +471,8 @@ def make_anomalous_diffusion(
     len_lo, len_hi = _check_length(length)
     ranges = _alpha_ranges(alpha, models)
     noise_levels = _check_noise(noise)
+    if not isinstance(random_scale, (bool, np.bool_)):
+        raise ValueError(f"random_scale must be True or False; got {random_scale!r}.")
     n_samples, n_dims = int(n_samples), int(n_dims)
 
     rng = check_random_state(random_state)
@@ -441,14 +491,18 @@ def make_anomalous_diffusion(
         if hi_open:
             alphas[sel] = np.minimum(alphas[sel], np.nextafter(a_max, -np.inf))
     sigmas = noise_levels[rng.randint(noise_levels.size, size=n_samples)]
+    multipliers = rng.standard_normal(n_samples)
 
     X = []
-    for model, n_points, a, s in zip(y, lengths, alphas, sigmas):
-        steps = _normalise(_SIMULATORS[model](int(n_points) - 1, n_dims, float(a), rng))
-        track = np.empty((n_points, n_dims))
+    for model, n_points, a, s, c in zip(y, lengths, alphas, sigmas, multipliers):
+        # Simulated at the longest length, then cut (the challenge's tracks).
+        steps = _normalise(_SIMULATORS[model](len_hi - 1, n_dims, float(a), rng))
+        track = np.empty((len_hi, n_dims))
         track[0] = 0.0
         np.cumsum(steps, axis=0, out=track[1:])
         if s > 0:
             track += s * rng.standard_normal(track.shape)
-        X.append(track)
+        if random_scale:
+            track = (track - track[0]) * c
+        X.append(track if n_points == len_hi else track[:n_points].copy())
     return X, y, alphas

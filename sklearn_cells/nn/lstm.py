@@ -14,6 +14,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from .track_statistics import track_statistic_names, track_statistics
+
 __all__ = ["LSTMSequenceClassifier", "ARCHITECTURES"]
 
 ARCHITECTURES = ("lstm", "gru", "cnn_lstm")
@@ -86,6 +88,20 @@ class LSTMSequenceClassifier(nn.Module):
         Channels per dilation for ``"cnn_lstm"``.
     dilations : tuple of int, default=(1, 2, 4, 8)
         Dilations of the parallel convolutions (kernel size 3).
+    track_features : bool, default=False
+        Add a branch that reads whole-track displacement statistics
+        (:func:`~sklearn_cells.nn.track_statistics.track_statistics`: MSD over
+        lags 1 to 256, straightness, gyration, velocity autocorrelation, ...),
+        standardised with ``feature_center`` and ``feature_scale``, through
+        one hidden layer into the head beside the recurrent summary. They are
+        computed from ``x`` unless ``forward`` is given them (e.g. measured on
+        whole tracks while the recurrent layers train on crops).
+    feature_center, feature_scale : sequence of float, optional
+        Per-statistic centre and scale (default 0 and 1), usually the
+        training set's median and spread; standardised values are clipped
+        to [-5, 5].
+    feature_hidden : int, default=32
+        Units of the feature branch's hidden layer.
 
     Examples
     --------
@@ -109,6 +125,10 @@ class LSTMSequenceClassifier(nn.Module):
         bidirectional: bool = False,
         conv_channels: int = 16,
         dilations: tuple[int, ...] = (1, 2, 4, 8),
+        track_features: bool = False,
+        feature_center=None,
+        feature_scale=None,
+        feature_hidden: int = 32,
     ) -> None:
         super().__init__()
         if pooling not in ("mean", "last"):
@@ -132,9 +152,32 @@ class LSTMSequenceClassifier(nn.Module):
                 rnn(size_in, hidden_size, batch_first=True) for _ in range(n_directions)
             ))
         self.dropout = nn.Dropout(dropout if n_layers > 1 else 0.0)
-        self.head = nn.Linear(hidden_size * n_directions, n_classes)
+        n_summary = hidden_size * n_directions
+        self.features = None
+        if track_features:
+            n_stats = len(track_statistic_names())
+            center = torch.zeros(n_stats) if feature_center is None else torch.as_tensor(
+                feature_center, dtype=torch.float32)
+            scale = torch.ones(n_stats) if feature_scale is None else torch.as_tensor(
+                feature_scale, dtype=torch.float32)
+            if center.shape != (n_stats,) or scale.shape != (n_stats,) or not (scale > 0).all():
+                raise ValueError(
+                    f"feature_center and feature_scale must hold {n_stats} values, the scales "
+                    "positive; got shapes "
+                    f"{tuple(center.shape)} and {tuple(scale.shape)}.")
+            self.register_buffer("feature_center", center)
+            self.register_buffer("feature_scale", scale)
+            self.features = nn.Sequential(nn.Linear(n_stats, feature_hidden), nn.ReLU())
+            n_summary += feature_hidden
+        self.head = nn.Linear(n_summary, n_classes)
+        if track_features:
+            # The branch starts silent: at initialisation the network is the recurrent
+            # one, and the statistics gain weight only as far as they lower the loss.
+            with torch.no_grad():
+                self.head.weight[:, -feature_hidden:] = 0.0
 
-    def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None,
+                features: torch.Tensor | None = None) -> torch.Tensor:
         """Class scores (logits) of shape (batch, n_classes).
 
         Parameters
@@ -144,11 +187,25 @@ class LSTMSequenceClassifier(nn.Module):
         lengths : tensor of shape (batch,), optional
             Real lengths (at least 1); ``None`` means every sequence fills
             ``max_steps``.
+        features : tensor of shape (batch, n_statistics), optional
+            Track statistics for the feature branch; computed from ``x`` when
+            not given. Ignored without ``track_features``.
         """
         batch, n_steps = x.shape[:2]
         if lengths is None:
             lengths = torch.full((batch,), n_steps, device=x.device)
         lengths = lengths.to(x.device)
+        summary = self._summary(x, lengths)
+        if self.features is None:
+            return self.head(summary)
+        if features is None:
+            features = track_statistics(x, lengths)
+        z = ((features.to(x.dtype) - self.feature_center) / self.feature_scale).clamp(-5, 5)
+        return self.head(torch.cat([summary, self.features(z)], dim=1))
+
+    def _summary(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """The recurrent layers' output, pooled over time, shape (batch, n_summary)."""
+        batch, n_steps = x.shape[:2]
         ragged = bool((lengths != n_steps).any())
         mask = None
         if ragged:
@@ -169,9 +226,9 @@ class LSTMSequenceClassifier(nn.Module):
         if self.pooling == "last":
             forward_last = h[torch.arange(batch, device=h.device), lengths - 1]
             if not self.bidirectional:
-                return self.head(forward_last)
+                return forward_last
             hidden = forward_last.shape[1] // 2
-            return self.head(torch.cat([forward_last[:, :hidden], h[:, 0, hidden:]], dim=1))
+            return torch.cat([forward_last[:, :hidden], h[:, 0, hidden:]], dim=1)
         if mask is not None:
             h = h * mask
-        return self.head(h.sum(dim=1) / lengths.to(h.dtype)[:, None])
+        return h.sum(dim=1) / lengths.to(h.dtype)[:, None]

@@ -21,7 +21,13 @@ from ..base import (
     real_in,
 )
 from ..nn.lstm import ARCHITECTURES, LSTMSequenceClassifier
-from ._sequence_data import SequenceDataset, TrainingCollate, bucketed_loader, collate_sequences
+from ._sequence_data import (
+    SequenceDataset,
+    TrainingCollate,
+    bucketed_loader,
+    collate_sequences,
+    dataset_statistics,
+)
 from ._validation import check_trajectories, check_trajectory_labels
 
 __all__ = ["LSTMTrajectoryClassifier"]
@@ -71,6 +77,18 @@ class LSTMTrajectoryClassifier(ClassifierMixin, TorchEstimator):
         Class read from the top output averaged over time ("mean"), or after
         the last step ("last"). "mean" generalises from short training crops
         to long trajectories: accuracy keeps growing with length.
+    track_features : bool, default=True
+        Give the head whole-track displacement statistics beside the
+        recurrent summary (:func:`~sklearn_cells.nn.track_statistics.track_statistics`:
+        mean squared displacement over lags 1 to 256 and its exponent,
+        straightness, efficiency, gyration and asphericity, velocity
+        autocorrelation, kurtosis), measured from the network's own input on
+        whole tracks even when the recurrent layers train on crops, and
+        standardised by the training set's median and spread. The recurrent
+        layers see steps and average over time; these statistics carry what
+        they cannot accumulate: net displacement, confinement and how
+        displacement grows with the lag. The branch treats every input
+        column as a velocity component.
     lr : float, default=3e-3
         Initial learning rate.
     optimizer : {"adam", "rmsprop", "sgd"} or torch optimizer class, default="adam"
@@ -158,6 +176,7 @@ class LSTMTrajectoryClassifier(ClassifierMixin, TorchEstimator):
         n_layers: int = 2,
         dropout: float = 0.0,
         pooling: str = "mean",
+        track_features: bool = True,
         lr: float = 3e-3,
         optimizer="adam",
         lr_schedule: str | None = "plateau",
@@ -184,6 +203,7 @@ class LSTMTrajectoryClassifier(ClassifierMixin, TorchEstimator):
         self.n_layers = n_layers
         self.dropout = dropout
         self.pooling = pooling
+        self.track_features = track_features
         self.lr = lr
         self.optimizer = optimizer
         self.lr_schedule = lr_schedule
@@ -212,6 +232,7 @@ class LSTMTrajectoryClassifier(ClassifierMixin, TorchEstimator):
         "n_layers": [positive_int()],
         "dropout": [real_in(0, 1, closed="left")],
         "pooling": [StrOptions({"mean", "last"})],
+        "track_features": ["boolean"],
         "optimizer": [StrOptions(set(_OPTIMIZERS)), type],
         "lr_schedule": [StrOptions({"plateau"}), None],
         "max_train_length": [int_at_least(2), None],
@@ -297,8 +318,19 @@ class LSTMTrajectoryClassifier(ClassifierMixin, TorchEstimator):
                 ReduceLROnPlateau, monitor="valid_loss" if early_stopping else "train_loss",
                 factor=0.5, patience=max(1, self.n_iter_no_change // 2),
             )))
+        features = {}
+        if self.track_features:
+            stats = dataset_statistics(dataset, train_idx)
+            center = np.median(stats, axis=0)
+            # The spread of each statistic, floored so that one that barely varies in
+            # the training set is not blown up into noise of unit size.
+            spread = np.maximum(stats.std(axis=0), 0.1)
+            features = dict(module__track_features=True,
+                            module__feature_center=center.tolist(),
+                            module__feature_scale=spread.tolist())
         return dict(
             module=LSTMSequenceClassifier,
+            **features,
             module__n_features=data.fitted["n_features_in_"],
             module__n_classes=len(classes),
             module__hidden_size=self.hidden_size,
@@ -312,7 +344,8 @@ class LSTMTrajectoryClassifier(ClassifierMixin, TorchEstimator):
             optimizer=_OPTIMIZERS.get(self.optimizer, self.optimizer),
             iterator_train=bucketed_loader,
             iterator_train__shuffle=True,
-            iterator_train__collate_fn=TrainingCollate(self.max_train_length, self.augment),
+            iterator_train__collate_fn=TrainingCollate(
+                self.max_train_length, self.augment, track_statistics=self.track_features),
             iterator_train__max_length=self.max_train_length,
             iterator_valid=bucketed_loader,
             callbacks=callbacks,

@@ -3,8 +3,10 @@
 Seed 000 compares its LSTMs with nothing; the usual baseline in cell-migration
 work is an SVM on summary statistics of each track (speed, turning, straightness,
 mean-squared-displacement exponent, persistence). :class:`TrajectoryFeatures`
-computes those, so that ``make_pipeline(TrajectoryFeatures(), StandardScaler(),
-SVC())`` runs in the same ``cross_validate`` as the LSTM pipeline.
+computes those, the track measures of celltrackR and TrackMate, and the
+features of the feature-based anomalous-diffusion classifiers (AnDi challenge),
+so that ``make_pipeline(TrajectoryFeatures(), StandardScaler(), SVC())`` runs in
+the same ``cross_validate`` as the LSTM pipeline.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import functools
 
 import numpy as np
+from scipy.spatial import ConvexHull, QhullError
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
@@ -20,6 +23,14 @@ from ._validation import check_trajectories
 __all__ = ["TrajectoryFeatures"]
 
 _MAX_MSD_LAGS = 16  # log-spaced lags: cheap, and evenly weighted in the log-log fit
+_VACF_LAGS = (1, 2, 4, 8)  # doubling lags, as the AnDi feature entries use
+_GAUSSIANITY_LONG_LAG = 4  # long enough to average over steps, short enough for 10-point tracks
+_FRACTAL_DIMENSION_MAX = 10.0  # Katz-George diverges for a track that shuttles on one step
+_EXACT_DIAMETER_POINTS = 64  # up to here all pairs cost less than a convex hull
+_SAXTON = (0.2048, 0.25117)  # Saxton's (1993) fit of the 2-D escape probability
+# x, x + y, y, y - x: their maxima then minima go round the octagon counter-clockwise
+_OCTAGON_DIRECTIONS = np.array([[1.0, 1.0, 0.0, -1.0], [0.0, 1.0, 1.0, 1.0]])
+_PREVIOUS_CORNER = np.roll(np.arange(8), 1)
 _COMMON_FEATURES = (
     "speed_mean",
     "speed_median",
@@ -31,6 +42,21 @@ _COMMON_FEATURES = (
     "straightness",
     "msd_exponent",
     "velocity_autocorr_lag1",
+    # added after the first ten, so that their columns keep their places
+    "msd_fit_r2",
+    *(f"velocity_autocorr_lag{lag}" for lag in _VACF_LAGS[1:]),
+    "displacement_ratio",
+    "outreach_ratio",
+    "asphericity",
+    "overall_angle",
+    "efficiency",
+    "max_excursion",
+    "fractal_dimension",
+    "trappedness",
+    "displacement_kurtosis",
+    "gaussianity_lag1",
+    f"gaussianity_lag{_GAUSSIANITY_LONG_LAG}",
+    "psd_slope",
 )
 
 
@@ -47,21 +73,30 @@ def _msd_lags(max_lag: int) -> np.ndarray:
     return lags
 
 
-def _msd_exponent(r: np.ndarray, max_lag_fraction: float) -> float:
-    """Slope of log MSD against log lag over lags ``1 .. max_lag_fraction * T``."""
-    n_steps = r.shape[0]
-    lags = _msd_lags(min(n_steps - 1, max(2, int(max_lag_fraction * n_steps))))
+def _msd_fit(r: np.ndarray, max_lag_fraction: float) -> tuple[float, float]:
+    """Slope and R^2 of log MSD against log lag over lags ``1 .. max_lag_fraction * T``.
+
+    Both are 0 when fewer than two lags have motion (no line to fit).
+    """
+    n_points = r.shape[0]
+    lags = _msd_lags(min(n_points - 1, max(2, int(max_lag_fraction * n_points))))
     msd = np.empty(lags.shape[0])
     for i, lag in enumerate(lags):
         d = r[lag:] - r[:-lag]
         msd[i] = np.einsum("ij,ij->", d, d) / d.shape[0]
     moving = msd > 0  # log(0) is undefined; a cell that never moves has no exponent
     if moving.sum() < 2:
-        return 0.0
+        return 0.0, 0.0
     # least-squares slope of log MSD on log lag
     x, y = np.log(lags[moving]), np.log(msd[moving])
     x = x - x.mean()
-    return float(np.dot(x, y) / np.dot(x, x))
+    slope = float(np.dot(x, y) / np.dot(x, x))
+    y = y - y.mean()
+    ss_tot = np.dot(y, y)
+    if ss_tot == 0:  # a flat MSD, fitted exactly by slope 0
+        return slope, 1.0
+    residual = y - slope * x
+    return slope, float(np.clip(1.0 - np.dot(residual, residual) / ss_tot, 0.0, 1.0))
 
 
 def _lag1_correlation(a: np.ndarray) -> float:
@@ -77,11 +112,171 @@ def _lag1_correlation(a: np.ndarray) -> float:
     return float(np.dot(x, y) / np.sqrt(xx * yy))
 
 
+def _outside_octagon(p: np.ndarray) -> np.ndarray:
+    """Indices of the 2-D points not strictly inside the octagon of their extremes.
+
+    The extremes along x, y and the two diagonals are hull vertices, so the
+    points strictly inside their polygon are not (Akl and Toussaint's filter):
+    a random walk keeps a few tens of its points, and the hull costs less.
+    """
+    projections = p @ _OCTAGON_DIRECTIONS  # along x, x + y, y, y - x
+    ends = np.concatenate([np.argmax(projections, axis=0), np.argmin(projections, axis=0)])
+    ends = ends[ends != ends[_PREVIOUS_CORNER]]  # counter-clockwise, without repeats
+    if ends.shape[0] < 3:  # collinear extremes enclose nothing
+        return np.arange(p.shape[0])
+    corner = p[ends]
+    edge = np.concatenate([corner[1:], corner[:1]]) - corner
+    normal = np.stack([-edge[:, 1], edge[:, 0]])  # pointing inwards
+    # Strictly left of every edge: inside (even if rounding leaves the polygon
+    # not quite convex, a point left of every edge of a closed polygon is
+    # inside the hull of its corners).
+    outside = (p @ normal <= np.einsum("ij,ji->i", corner, normal)).any(axis=1)
+    outside[ends] = True  # rounding may put a corner a hair inside its own edges
+    return np.flatnonzero(outside)
+
+
+def _farthest_pair_candidates(p: np.ndarray) -> np.ndarray:
+    """Indices of a subset of ``p`` that holds both ends of its farthest pair."""
+    n_points, n_dims = p.shape
+    if n_dims == 1:
+        return np.array([np.argmin(p[:, 0]), np.argmax(p[:, 0])])
+    if n_points <= _EXACT_DIAMETER_POINTS:
+        return np.arange(n_points)
+    index = _outside_octagon(p) if n_dims == 2 else np.arange(n_points)
+    if index.shape[0] <= _EXACT_DIAMETER_POINTS:
+        return index
+    p = p[index]
+    try:
+        return index[ConvexHull(p).vertices]  # the farthest pair are hull vertices
+    except QhullError:
+        # Collinear or coplanar points (qhull needs full rank): find the pair
+        # in the subspace the points span, where they are full rank.
+        centred = p - p.mean(axis=0)
+        _, sv, vt = np.linalg.svd(centred, full_matrices=False)
+        rank = min(int(np.count_nonzero(sv > 1e-9 * sv[0])), n_dims - 1)
+        if rank == 0:
+            return index[:1]
+        return index[_farthest_pair_candidates(centred @ vt[:rank].T)]
+
+
+def _diameter(r: np.ndarray) -> float:
+    """Largest distance between two points of ``r``, exact up to rounding.
+
+    The farthest pair are vertices of the convex hull, which has a few tens
+    of vertices for a random walk of 1000 points: far below the O(T^2) of all
+    pairs for long tracks.
+    """
+    p = r[_farthest_pair_candidates(r)]
+    best = 0.0
+    for start in range(0, p.shape[0], 1024):  # bounded memory for hulls of many vertices
+        d = p[start : start + 1024, None, :] - p[None, :, :]
+        best = max(best, float(np.einsum("ijk,ijk->ij", d, d).max()))
+    return float(np.sqrt(best))
+
+
+def _velocity_autocorr(steps: np.ndarray, power: float, lag: int) -> float:
+    """``<s_t . s_t+lag> / <|s_t|^2>``; 0 without a pair of steps ``lag`` apart."""
+    if steps.shape[0] <= lag or power <= 0:
+        return 0.0
+    return float(np.einsum("ij,ij->", steps[:-lag], steps[lag:]) / (steps.shape[0] - lag) / power)
+
+
+def _gaussianity(sq_disp: np.ndarray, n_dims: int) -> float:
+    """``d <r^4> / ((d + 2) <r^2>^2) - 1`` of squared displacements; 0 if undefined."""
+    if sq_disp.shape[0] == 0:
+        return 0.0
+    msd = sq_disp.mean()
+    if msd <= 0:
+        return 0.0
+    return float(n_dims * np.mean((sq_disp / msd) ** 2) / (n_dims + 2) - 1.0)
+
+
+def _excess_kurtosis(steps: np.ndarray, power: float) -> float:
+    """Excess kurtosis of each step component, averaged over the moving components."""
+    centred = steps - steps.mean(axis=0)
+    sq = centred * centred
+    var = sq.mean(axis=0)
+    # A component with only rounding noise (a straight line's steps) has no shape.
+    varies = var > 1e-20 * power
+    if not varies.any():
+        return 0.0
+    fourth = np.einsum("ij,ij->j", sq, sq)[varies] / steps.shape[0]
+    return float(np.mean(fourth / var[varies] ** 2) - 3.0)
+
+
+def _asphericity(r: np.ndarray) -> float:
+    """Rudnick-Gaspari asphericity of the gyration tensor; 0 for no extent, 1 for a line."""
+    n_dims = r.shape[1]
+    centred = r - r.mean(axis=0)
+    gyration = centred.T @ centred / r.shape[0]
+    trace = np.trace(gyration)
+    if trace <= 0:
+        return 0.0
+    if n_dims == 1:  # every 1-D track is a line
+        return 1.0
+    # sum_{i<j} (l_i - l_j)^2 = d tr(G^2) - tr(G)^2: no eigenvalues needed
+    ratio = np.einsum("ij,ij->", gyration, gyration) / trace**2
+    return float(np.clip((n_dims * ratio - 1.0) / (n_dims - 1), 0.0, 1.0))
+
+
+def _psd_slope(r: np.ndarray, path: float) -> float:
+    """Log-log slope of the positions' power spectrum over its low-frequency half."""
+    n_points = r.shape[0]
+    n_low = min(n_points // 2, max(2, n_points // 4))
+    if n_low < 2:
+        return 0.0
+    # End-matching (bridge detrending, Eke et al. 2000): without it the jump
+    # between the last and the first point of the periodic extension adds a
+    # 1/f^2 leak to every spectrum.
+    bridge = (r - r[0]) - np.outer(np.linspace(0.0, 1.0, n_points), r[-1] - r[0])
+    if np.abs(bridge).max() <= 1e-9 * path:  # a straight segment: nothing left
+        return 0.0
+    spectrum = np.fft.rfft(bridge, axis=0)[1 : n_low + 1]
+    power = np.einsum("ij,ij->i", spectrum.real, spectrum.real) + np.einsum(
+        "ij,ij->i", spectrum.imag, spectrum.imag
+    )
+    positive = power > 0
+    if positive.all():  # the usual case: the log frequencies are cached
+        x, xx = _centred_log_frequencies(n_low)
+        return float(np.dot(x, np.log(power)) / xx)
+    if positive.sum() < 2:
+        return 0.0
+    x = np.log(np.arange(1, n_low + 1)[positive])
+    x = x - x.mean()
+    return float(np.dot(x, np.log(power[positive])) / np.dot(x, x))
+
+
+@functools.lru_cache(maxsize=1024)
+def _centred_log_frequencies(n_low: int) -> tuple[np.ndarray, float]:
+    x = np.log(np.arange(1, n_low + 1))
+    x -= x.mean()
+    x.flags.writeable = False  # shared through the cache
+    return x, float(np.dot(x, x))
+
+
+def _normalised(r: np.ndarray) -> tuple[np.ndarray, int]:
+    """``r`` moved to start at 0 and scaled by ``2**-exponent`` into [-1, 1].
+
+    Power-of-two scaling is exact: the scale-free features are unchanged, and
+    no square or fourth power of a position can overflow or underflow,
+    whatever the units of the input.
+    """
+    _, exponent = np.frexp(np.abs(r).max())
+    r = np.ldexp(r, -exponent)  # |r| < 1, so r - r[0] cannot overflow
+    r = r - r[0]
+    _, shift = np.frexp(np.abs(r).max())
+    return np.ldexp(r, -shift), int(exponent + shift)
+
+
 def _trajectory_features(r: np.ndarray, dt: float, max_lag_fraction: float) -> np.ndarray:
+    n_points, n_dims = r.shape
+    r, exponent = _normalised(r)  # rates take the scale back with np.ldexp
     steps = np.diff(r, axis=0)  # (T - 1, n_dims)
+    n_steps = steps.shape[0]
     sq_len = np.einsum("ij,ij->i", steps, steps)
     step_len = np.sqrt(sq_len)
-    speed = step_len / dt
+    path = step_len.sum()
+    moving = path > 0  # exact: steps between equal floats are exactly 0
 
     # Turning between consecutive steps; pairs with a zero-length step have no angle.
     dots = np.einsum("ij,ij->i", steps[:-1], steps[1:])
@@ -93,27 +288,71 @@ def _trajectory_features(r: np.ndarray, dt: float, max_lag_fraction: float) -> n
     else:  # the expectation for directions drawn at random
         cos_mean, angle_mean = 0.0, np.pi / 2
 
-    path = step_len.sum()
-    straightness = float(np.linalg.norm(r[-1] - r[0]) / path) if path > 0 else 0.0
-    # Normalised velocity autocorrelation <v_t . v_t+1> / <|v_t|^2> (not mean
-    # subtracted: a steady drift counts as persistence).
-    power = sq_len.mean()
-    vacf1 = float(dots.mean() / power) if power > 0 else 0.0
+    # The overall angle joins the first and the last step that move.
+    moved = [0, -1] if step_len[0] > 0 and step_len[-1] > 0 else np.flatnonzero(step_len > 0)
+    if n_steps >= 2 and len(moved) >= 2:
+        first, last = moved[0], moved[-1]
+        cos_overall = np.dot(steps[first], steps[last]) / (step_len[first] * step_len[last])
+        overall_angle = float(np.arccos(np.clip(cos_overall, -1.0, 1.0)))
+    else:
+        overall_angle = np.pi / 2
 
+    net = float(np.linalg.norm(r[-1]))  # r[0] is the origin
+    reach = np.sqrt(np.einsum("ij,ij->i", r, r).max())  # farthest distance from the start
+    straightness = net / path if moving else 0.0
+    displacement_ratio = net / reach if moving else 0.0
+    outreach_ratio = reach / path if moving else 0.0
+    # Normalised velocity autocorrelation <v_t . v_t+k> / <|v_t|^2> (not mean
+    # subtracted: a steady drift counts as persistence).
+    power = sq_len.mean()  # MSD at lag 1
+    vacf = [float(dots.mean() / power) if dots.shape[0] and power > 0 else 0.0]
+    vacf += [_velocity_autocorr(steps, power, lag) for lag in _VACF_LAGS[1:]]
+    efficiency = net**2 / (n_steps * sq_len.sum()) if moving else 0.0
+    max_excursion = float(step_len.max() / np.sqrt(power)) if moving else 1.0
+    msd_exponent, msd_r2 = _msd_fit(r, max_lag_fraction)
+
+    fractal_dimension, trappedness = 1.0, 0.0  # a single step is a line, and free
+    if moving and n_steps >= 2:
+        diameter = _diameter(r)
+        log_n = np.log(n_steps)
+        denominator = max(log_n + np.log(diameter / path), log_n / _FRACTAL_DIMENSION_MAX)
+        fractal_dimension = float(np.clip(log_n / denominator, 1.0, _FRACTAL_DIMENSION_MAX))
+        # D t from the slope of the first two MSD points (dt cancels), r0 = diameter / 2
+        lag2 = r[2:] - r[:-2]
+        msd2 = np.einsum("ij,ij->", lag2, lag2) / lag2.shape[0]
+        diffusion_time = (msd2 - power) * n_steps / (2 * n_dims)
+        x = max(diffusion_time / (diameter / 2) ** 2, 0.0)
+        trappedness = float(np.clip(1.0 - np.exp(_SAXTON[0] - _SAXTON[1] * x), 0.0, 1.0))
+
+    long_lag = _GAUSSIANITY_LONG_LAG
+    long_disp = r[long_lag:] - r[:-long_lag]
+
+    speed_stats = [step_len.mean(), np.median(step_len), step_len.std(), step_len.max()]
     features = [
-        speed.mean(),
-        np.median(speed),
-        speed.std(),
-        speed.max(),
-        _lag1_correlation(speed),  # slow drift of speed, as in superstatistical walks
+        *(np.ldexp(speed_stats, exponent) / dt),
+        _lag1_correlation(step_len),  # slow drift of speed, as in superstatistical walks
         cos_mean,
         angle_mean,
         straightness,
-        _msd_exponent(r, max_lag_fraction),
-        vacf1,
+        msd_exponent,
+        vacf[0],
+        msd_r2,
+        *vacf[1:],
+        displacement_ratio,
+        outreach_ratio,
+        _asphericity(r) if moving else 0.0,
+        overall_angle,
+        efficiency,
+        max_excursion,
+        fractal_dimension,
+        trappedness,
+        _excess_kurtosis(steps, power) if moving else 0.0,
+        _gaussianity(sq_len, n_dims),
+        _gaussianity(np.einsum("ij,ij->i", long_disp, long_disp), n_dims),
+        _psd_slope(r, path) if moving else 0.0,
     ]
-    features.extend(steps.std(axis=0) / dt)
-    if r.shape[1] == 3:
+    features.extend(np.ldexp(steps.std(axis=0), exponent) / dt)
+    if n_dims == 3:
         xy_rms = np.sqrt(np.mean(sq_len - steps[:, 2] ** 2))
         z_rms = np.sqrt(np.mean(steps[:, 2] ** 2))
         features.append(z_rms / xy_rms if xy_rms > 0 else 0.0)
@@ -132,18 +371,102 @@ class TrajectoryFeatures(TransformerMixin, BaseEstimator):
     cannot tell classes apart by how long they were recorded. Scale the
     output (``StandardScaler``) before an SVC.
 
-    Features, per trajectory with steps ``s_t = r[t+1] - r[t]``:
+    Besides the classical speed, turning, straightness and MSD statistics,
+    the features cover the track measures of celltrackR and MotilityLab [1]_
+    and TrackMate [2]_, and those of the feature-based classifiers of
+    anomalous diffusion [5]_ [7]_ that the AnDi challenge [6]_ compared. All
+    but the rates (``speed_*``, ``velocity_std_*``) are scale-free: they are
+    unchanged when the positions are multiplied by a constant. All but the
+    per-axis ``velocity_std_*``, ``displacement_kurtosis`` and
+    ``z_xy_speed_ratio`` are unchanged by rotations. Every feature is finite
+    for any valid input, from two points up; where a quantity is undefined
+    (a still track, too few steps for a lag) it takes the neutral value given
+    in the list.
+
+    Notation, per trajectory of ``T`` points ``r_t``: ``N = T - 1`` steps
+    ``s_t = r_t+1 - r_t``, net displacement ``|r_N - r_0|``, path length
+    ``L = sum |s_t|``, ``MSD(k) = <|r_t+k - r_t|^2>`` and diameter ``d``, the
+    largest distance between two points (found on the convex hull).
+
+    Speed and direction:
 
     - ``speed_mean``, ``speed_median``, ``speed_std``, ``speed_max``: of
       ``|s_t| / dt`` (the maximum grows slowly with length, as any maximum);
-    - ``speed_autocorr_lag1``: correlation of successive speeds (speed drift);
+    - ``speed_autocorr_lag1``: correlation of successive speeds (speed drift;
+      neutral 0);
     - ``turning_cos_mean``, ``turning_angle_abs_mean``: cosine and absolute
-      angle (radians) between successive steps, skipping zero-length steps;
-    - ``straightness``: net displacement / path length (1 for a straight line);
+      angle (radians) between successive steps, skipping zero-length steps
+      (neutral 0 and pi/2, the expectation for random directions);
+    - ``overall_angle``: angle (radians) between the first and the last step,
+      celltrackR's ``overallAngle`` [1]_; zero-length steps are skipped
+      (neutral pi/2 without two moving steps);
+    - ``velocity_autocorr_lag1``, ``velocity_autocorr_lag2``, ``_lag4``,
+      ``_lag8``: ``<s_t . s_t+k> / <|s_t|^2>`` (persistence; not mean
+      subtracted, so a steady drift counts; neutral 0 with fewer than
+      ``k + 1`` steps).
+
+    Straightness and shape:
+
+    - ``straightness``: ``|r_N - r_0| / L``, 1 for a straight line; this is
+      TrackMate's *confinement ratio* [2]_ and celltrackR's ``straightness``
+      (neutral 0 for a still track);
+    - ``displacement_ratio``: ``|r_N - r_0| / max_t |r_t - r_0|``,
+      celltrackR's ``displacementRatio`` (neutral 0);
+    - ``outreach_ratio``: ``max_t |r_t - r_0| / L``, celltrackR's
+      ``outreachRatio`` (neutral 0);
+    - ``efficiency``: ``|r_N - r_0|^2 / (N sum |s_t|^2)``: 1 for a straight
+      line at constant speed, 0 for a closed loop [5]_ (neutral 0);
+    - ``asphericity``:
+      ``sum_{i<j} (l_i - l_j)^2 / ((n_dims - 1) (sum_i l_i)^2)`` of the
+      eigenvalues ``l_i`` of the gyration tensor [3]_, which is
+      ``(l_1 - l_2)^2 / (l_1 + l_2)^2`` in 2-D and celltrackR's
+      ``asphericity`` [1]_ in 3-D: 0 for a round cloud, 1 for a line and for
+      every moving 1-D track (neutral 0);
+    - ``fractal_dimension``: Katz and George's ``log N / (log N + log(d / L))``
+      [4]_ [5]_: 1 for a straight line, near 2 for a random walk. It diverges
+      when ``d = L / N`` (a track shuttling over one step length) and is
+      capped at 10 (neutral 1 for one step or a still track).
+
+    Mean squared displacement and anomalous diffusion:
+
     - ``msd_exponent``: slope of log MSD vs. log lag over lags up to
       ``max_lag_fraction * T`` (at least 2): about 1 for a random walk, 2 for
-      ballistic motion;
-    - ``velocity_autocorr_lag1``: ``<s_t . s_t+1> / <|s_t|^2>`` (persistence);
+      ballistic motion (neutral 0 without two lags with motion);
+    - ``msd_fit_r2``: R^2 of that log-log fit, 1 for an exact power law
+      (neutral 0);
+    - ``max_excursion``: ``max_t |s_t| / sqrt(MSD(1))``, the longest step over
+      the rms step: 1 at constant speed, large for the flights of Lévy walks
+      and the jumps that end long waits; it grows slowly with length, as any
+      maximum (neutral 1). The maximal excursion of [7]_ divides the longest
+      step by the net displacement instead, which is unbounded for a track
+      that returns to its start and is ``1 / N`` for a straight line (it
+      would count points);
+    - ``trappedness``: ``1 - exp(0.2048 - 0.25117 D t / r0^2)``, clipped to
+      [0, 1]: after Saxton [8]_, the probability that free diffusion with
+      the track's diffusion coefficient ``D`` would have left a disc of
+      radius ``r0 = d / 2`` (half the track's diameter, as in [9]_ [5]_)
+      within the track's duration ``t = N dt``, with
+      ``D = (MSD(2) - MSD(1)) / (2 n_dims dt)`` from the slope of the first
+      two MSD points (``dt`` cancels in ``D t``). Saxton's
+      constants are for 2-D and are used as they are in 1-D and 3-D
+      (neutral 0 with fewer than 3 points);
+    - ``displacement_kurtosis``: excess kurtosis (0 for Gaussian steps) of
+      each step component, averaged over the components that vary: large for
+      Lévy walks and continuous-time random walks (neutral 0);
+    - ``gaussianity_lag1``, ``gaussianity_lag4``:
+      ``n_dims <|r_t+k - r_t|^4> / ((n_dims + 2) <|r_t+k - r_t|^2>^2) - 1``,
+      in 2-D the ``<r^4> / (2 <r^2>^2) - 1`` of [10]_ [5]_: 0 for Gaussian
+      displacements (neutral 0 with fewer than ``k + 1`` points);
+    - ``psd_slope``: slope of the log power spectrum of the positions (summed
+      over axes, after subtracting the line from the first to the last point,
+      the end-matching of [11]_) against log frequency, over the lower half
+      of the positive frequencies: about -2 for a random walk,
+      ``-(1 + alpha)`` for fractional Brownian motion of MSD exponent
+      ``alpha`` (neutral 0 with fewer than 4 points, and for a straight
+      track).
+
+    Per axis:
+
     - ``velocity_std_x``, ``velocity_std_y`` (, ``velocity_std_z``): standard
       deviation of each velocity component;
     - ``z_xy_speed_ratio`` (3-D only): rms z step / rms xy step, which
@@ -161,6 +484,40 @@ class TrajectoryFeatures(TransformerMixin, BaseEstimator):
     n_features_in_ : int
         Number of dimensions per time point seen in ``fit``.
 
+    References
+    ----------
+    .. [1] I. M. N. Wortel, A. Y. Liu, K. Dannenberg, J. C. Berry, M. J.
+       Miller and J. Textor, "CelltrackR: an R package for fast and flexible
+       analysis of immune cell migration data", ImmunoInformatics 1-2,
+       100003 (2021); MotilityLab shares its measures.
+    .. [2] D. Ershov et al., "TrackMate 7: integrating state-of-the-art
+       segmentation algorithms into tracking pipelines", Nature Methods 19,
+       829-832 (2022).
+    .. [3] J. Rudnick and G. Gaspari, "The asphericity of random walks",
+       J. Phys. A 19, L191 (1986).
+    .. [4] M. J. Katz and E. B. George, "Fractals and the analysis of growth
+       paths", Bull. Math. Biol. 47, 273-286 (1985).
+    .. [5] P. Kowalek, H. Loch-Olszewska and J. Szwabiński, "Classification of
+       diffusion modes in single-particle tracking data: feature-based versus
+       deep-learning approach", Phys. Rev. E 100, 032410 (2019).
+    .. [6] G. Muñoz-Gil et al., "Objective comparison of methods to decode
+       anomalous diffusion", Nature Communications 12, 6253 (2021).
+    .. [7] J. Janczura, P. Kowalek, H. Loch-Olszewska, J. Szwabiński and
+       A. Weron, "Classification of particle trajectories in living cells:
+       machine learning versus statistical testing hypothesis for fractional
+       anomalous diffusion", Phys. Rev. E 102, 032402 (2020).
+    .. [8] M. J. Saxton, "Lateral diffusion in an archipelago. Single-particle
+       diffusion", Biophys. J. 64, 1766-1780 (1993).
+    .. [9] T. Wagner, A. Kroll, C. R. Haramagatti, H.-G. Lipinski and
+       M. Wiemann, "Classification and segmentation of nanoparticle diffusion
+       trajectories in cellular micro environments", PLoS ONE 12, e0170165
+       (2017).
+    .. [10] D. Ernst, J. Köhler and M. Weiss, "Probing the type of anomalous
+       diffusion with single-particle tracking", Phys. Chem. Chem. Phys. 16,
+       7686-7691 (2014).
+    .. [11] A. Eke et al., "Physiological time series: distinguishing fractal
+       noises from motions", Pflügers Arch. 439, 403-415 (2000).
+
     Examples
     --------
     >>> import numpy as np
@@ -168,10 +525,12 @@ class TrajectoryFeatures(TransformerMixin, BaseEstimator):
     >>> tf = TrajectoryFeatures(dt=2.0)
     >>> F = tf.fit_transform([line])
     >>> F.shape
-    (1, 12)
+    (1, 28)
     >>> features = dict(zip(tf.get_feature_names_out(), F[0]))
     >>> print(features["speed_mean"], features["straightness"], round(features["msd_exponent"], 6))
     0.5 1.0 2.0
+    >>> print(features["efficiency"], features["asphericity"], features["fractal_dimension"])
+    1.0 1.0 1.0
     """
 
     def __init__(self, dt: float = 1.0, max_lag_fraction: float = 0.25) -> None:
@@ -201,7 +560,7 @@ class TrajectoryFeatures(TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : list of (n_steps_i, n_dims) arrays or (n, n_steps, n_dims) array
-            Positions; each trajectory needs at least 3 points.
+            Positions; each trajectory needs at least 2 points.
         y : ignored
 
         Returns
@@ -209,7 +568,7 @@ class TrajectoryFeatures(TransformerMixin, BaseEstimator):
         self : TrajectoryFeatures
         """
         self._check_params()
-        self.n_features_in_ = check_trajectories(X, min_length=3)[0].shape[1]
+        self.n_features_in_ = check_trajectories(X, min_length=2)[0].shape[1]
         return self
 
     def transform(self, X) -> np.ndarray:
@@ -218,8 +577,8 @@ class TrajectoryFeatures(TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : list of (n_steps_i, n_dims) arrays or (n, n_steps, n_dims) array
-            Positions; each trajectory needs at least 3 points (two steps, one
-            turning angle).
+            Positions; each trajectory needs at least 2 points (one step;
+            features that need more take their neutral values).
 
         Returns
         -------
@@ -228,7 +587,7 @@ class TrajectoryFeatures(TransformerMixin, BaseEstimator):
         """
         dt, fraction = self._check_params()
         trajectories = check_trajectories(
-            X, min_length=3, n_dims=getattr(self, "n_features_in_", None)
+            X, min_length=2, n_dims=getattr(self, "n_features_in_", None)
         )
         return np.vstack([_trajectory_features(r, dt, fraction) for r in trajectories])
 

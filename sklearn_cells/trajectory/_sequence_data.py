@@ -12,12 +12,15 @@ import torch
 from torch.nn.utils.rnn import pad_sequence
 from torch.utils.data import DataLoader, Dataset, Sampler
 
+from ..nn.track_statistics import track_statistics
+
 __all__ = [
     "SequenceDataset",
     "collate_sequences",
     "TrainingCollate",
     "LengthBucketSampler",
     "bucketed_loader",
+    "dataset_statistics",
 ]
 
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
@@ -67,6 +70,21 @@ def collate_sequences(batch):
     return {"x": pad_sequence(xs, batch_first=True), "lengths": lengths}, y
 
 
+def dataset_statistics(dataset: SequenceDataset, indices, batch_size: int = 256) -> np.ndarray:
+    """:func:`~sklearn_cells.nn.track_statistics.track_statistics` of the whole
+    sequences ``dataset[indices]``, shape (len(indices), n_statistics)."""
+    indices = np.asarray(indices)
+    by_length = np.argsort(dataset.lengths[indices], kind="stable")  # little padding
+    out = []
+    for start in range(0, len(indices), batch_size):
+        chunk = indices[by_length[start : start + batch_size]]
+        inputs, _ = collate_sequences([dataset[i] for i in chunk])
+        out.append(track_statistics(inputs["x"], inputs.get("lengths")))
+    stats = np.empty((len(indices), out[0].shape[1]), dtype=np.float32)
+    stats[by_length] = torch.cat(out).numpy()
+    return stats
+
+
 class TrainingCollate:
     """Collate training batches with random crops and random xy rotations and reflections.
 
@@ -81,18 +99,31 @@ class TrainingCollate:
         random angle and reflect it with probability 1/2; other columns (z,
         log step scale) are untouched. Valid when the class does not depend on
         direction in the plane.
+    track_statistics : bool
+        Measure :func:`~sklearn_cells.nn.track_statistics.track_statistics`
+        on each whole sequence before cropping, and pass them as the input
+        ``features``: the feature branch sees whole tracks, as at prediction.
+        They are invariant to the rotations.
 
     The global torch generator is used, so a seeded fit is reproducible.
     """
 
-    def __init__(self, max_length: int | None = None, rotate: bool = False) -> None:
+    def __init__(self, max_length: int | None = None, rotate: bool = False,
+                 track_statistics: bool = False) -> None:
         self.max_length = max_length
         self.rotate = rotate
+        self.track_statistics = track_statistics
 
     def __call__(self, batch):
+        features = None
+        if self.track_statistics:
+            whole, _ = collate_sequences(batch)
+            features = track_statistics(whole["x"], whole.get("lengths"))
         if self.max_length is not None:
             batch = [(self._crop(x), y) for x, y in batch]
         inputs, y = collate_sequences(batch)
+        if features is not None:
+            inputs["features"] = features
         if self.rotate:
             inputs["x"] = _rotate_plane(inputs["x"])
         return inputs, y

@@ -1,0 +1,209 @@
+"""Whole-track displacement statistics, computed in torch on padded batches.
+
+The recurrent layers of :class:`~sklearn_cells.nn.lstm.LSTMSequenceClassifier`
+see one step after another and average over time: they have no easy way to
+accumulate net displacement over hundreds of steps, which is where confined,
+circling and drifting cells differ, nor to measure how displacement grows with
+the lag, which separates anomalous-diffusion models. This module measures
+those directly from the network's own input (the steps, usually scaled
+velocities), so that a head can combine them with the recurrent summary. Every
+statistic is invariant to rotations and reflections of the input, and finite
+on any input, including tracks of one step and tracks that never move.
+"""
+
+from __future__ import annotations
+
+import torch
+
+__all__ = ["track_statistics", "track_statistic_names", "MSD_LAGS", "AUTOCORR_LAGS"]
+
+MSD_LAGS = (2, 4, 8, 16, 32, 64, 128, 256)
+AUTOCORR_LAGS = (1, 2, 4, 8, 16)
+_TINY = 1e-12
+
+
+def track_statistic_names() -> list[str]:
+    """Names of the columns of :func:`track_statistics`, in order."""
+    return (
+        ["log_mean_step", "log_step_dispersion", "straightness", "log_efficiency",
+         "msd_exponent", "msd_fit_residual"]
+        + [f"log_msd_ratio_lag{lag}" for lag in MSD_LAGS]
+        + [f"velocity_autocorr_lag{lag}" for lag in AUTOCORR_LAGS]
+        + ["turning_cos_mean", "log_kurtosis_lag1", "log_kurtosis_lag8", "outreach_ratio",
+           "displacement_ratio", "log_gyration_ratio", "asphericity"]
+    )
+
+
+def _safe_div(num: torch.Tensor, den: torch.Tensor, neutral: float) -> torch.Tensor:
+    ok = den > _TINY
+    return torch.where(ok, num / torch.where(ok, den, torch.ones_like(den)),
+                       torch.full_like(num, neutral))
+
+
+def _masked_mean(values: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean of ``values`` (batch, t) over ``mask``; also the count."""
+    count = mask.sum(dim=1)
+    return (values * mask).sum(dim=1) / count.clamp(min=1), count
+
+
+def track_statistics(x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+    """Displacement statistics of each sequence of steps, shape (batch, n_statistics).
+
+    The sequence is integrated to positions ``r_0 = 0, r_k = x_0 + ... + x_{k-1}``
+    (``n`` steps, ``n + 1`` points). With ``P = <|x_t|^2>`` and ``S = <|x_t|>``:
+
+    - ``log_mean_step``: ``log S`` (the only statistic that depends on scale);
+    - ``log_step_dispersion``: ``log(sqrt(P) / S)``;
+    - ``straightness``: ``|r_n| / (n S)``; ``log_efficiency``: ``log(|r_n|^2 / (n^2 P))``
+      (0 for a straight line, about ``-log n`` for a random walk);
+    - ``msd_exponent`` and ``msd_fit_residual``: slope and rms residual of the
+      least-squares fit of log MSD against log lag over lags 1, 2, 4, ... up
+      to ``max(2, n / 4)``;
+    - ``log_msd_ratio_lag{L}``: ``log(MSD(L) / (L MSD(1)))`` for ``L`` in
+      :data:`MSD_LAGS` (0 for a random walk, ``log L`` for a straight line); a
+      lag beyond the track repeats the longest lag it has;
+    - ``velocity_autocorr_lag{L}``: ``<x_t . x_{t+L}> / P`` (0 beyond the track);
+    - ``turning_cos_mean``: mean cosine between successive non-zero steps;
+    - ``log_kurtosis_lag{1,8}``: ``log(<|d|^4> / <|d|^2>^2)`` of the
+      displacements ``d`` over 1 and 8 steps (``log(1 + 2 / n_dims)`` for Gaussian steps);
+    - ``outreach_ratio``: ``max_k |r_k| / (n S)``; ``displacement_ratio``:
+      ``|r_n| / max_k |r_k|``;
+    - ``log_gyration_ratio``: ``log(R_g^2 / (n P))``, the squared radius of
+      gyration against a free walk's; ``asphericity``: of the gyration tensor,
+      ``sum_{i<j} (l_i - l_j)^2 / ((d - 1) (sum_i l_i)^2)`` (0 for round, 1 for a line).
+
+    Undefined ratios (a track that never moves) take their value for a
+    random walk (0, 1 or the Gaussian kurtosis).
+
+    Parameters
+    ----------
+    x : tensor of shape (batch, max_steps, n_dims)
+        Zero-padded steps (velocities).
+    lengths : tensor of shape (batch,), optional
+        Real lengths (at least 1); ``None`` means every sequence fills ``max_steps``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> line = torch.ones(1, 50, 2)
+    >>> stats = dict(zip(track_statistic_names(), track_statistics(line)[0].tolist()))
+    >>> round(stats["straightness"], 6), round(stats["msd_exponent"], 6)
+    (1.0, 2.0)
+    """
+    x = x.float()
+    batch, n_steps, n_dims = x.shape
+    device = x.device
+    if lengths is None:
+        lengths = torch.full((batch,), n_steps, device=device)
+    lengths = lengths.to(device)
+    steps = torch.arange(n_steps, device=device)
+    mask = (steps[None, :] < lengths[:, None]).to(x.dtype)
+    x = x * mask[..., None]
+    n = lengths.to(x.dtype)
+
+    sq = (x * x).sum(dim=2)
+    step_norm = sq.sqrt()
+    power = (sq * mask).sum(dim=1) / n  # P
+    mean_step = (step_norm * mask).sum(dim=1) / n  # S
+    path = mean_step * n
+    r = torch.cat([torch.zeros(batch, 1, n_dims, device=device), x.cumsum(dim=1)], dim=1)
+    end = r[torch.arange(batch, device=device), lengths]
+    net = end.norm(dim=1)
+    out = {
+        "log_mean_step": torch.log(mean_step + 1e-6),
+        "log_step_dispersion": torch.log(_safe_div(power.sqrt(), mean_step, 1.0).clamp(min=1.0)),
+        "straightness": _safe_div(net, path, 0.0),
+        "log_efficiency": torch.log(_safe_div(net**2, n * n * power, 1.0) + 1e-6),
+    }
+
+    # Mean squared displacement over lags 1, 2, 4, ... (pairs inside each track).
+    all_lags = (1,) + MSD_LAGS
+    msd, available = [], []
+    for lag in all_lags:
+        if lag >= n_steps + 1:
+            msd.append(torch.zeros(batch, device=device))
+            available.append(torch.zeros(batch, dtype=torch.bool, device=device))
+            continue
+        d = r[:, lag:] - r[:, :-lag]
+        valid = (steps[None, : n_steps + 1 - lag] + lag <= lengths[:, None]).to(x.dtype)
+        mean, count = _masked_mean((d * d).sum(dim=2), valid)
+        msd.append(mean)
+        available.append(count > 0)
+    msd, available = torch.stack(msd, dim=1), torch.stack(available, dim=1)
+    msd1 = msd[:, 0]
+    log_lags = torch.log(torch.tensor(all_lags, dtype=x.dtype, device=device))
+    ratio = torch.log(_safe_div(msd, msd1[:, None] * torch.exp(log_lags), 1.0) + 1e-6)
+    # a lag beyond the track repeats the longest lag it has
+    last = torch.cummax(torch.where(available, torch.arange(len(all_lags), device=device), 0),
+                        dim=1).values
+    ratio = torch.gather(ratio, 1, last)
+    for i, lag in enumerate(MSD_LAGS):
+        out[f"log_msd_ratio_lag{lag}"] = ratio[:, i + 1]
+
+    # Exponent: least squares on lags up to max(2, n / 4), on tracks that move.
+    fit = available & (torch.tensor(all_lags, device=device)[None, :]
+                       <= torch.clamp(lengths // 4, min=2)[:, None]) & (msd > _TINY)
+    w = fit.to(x.dtype)
+    count = w.sum(dim=1).clamp(min=1)
+    log_msd = torch.log(msd.clamp(min=_TINY))
+    lx = log_lags[None, :].expand_as(w)
+    mx, my = (lx * w).sum(1) / count, (log_msd * w).sum(1) / count
+    sxx = (((lx - mx[:, None]) ** 2) * w).sum(1)
+    sxy = ((lx - mx[:, None]) * (log_msd - my[:, None]) * w).sum(1)
+    slope = _safe_div(sxy, sxx, 1.0)
+    slope = torch.where(w.sum(1) >= 2, slope, torch.ones_like(slope))
+    residual = (log_msd - my[:, None] - slope[:, None] * (lx - mx[:, None])) * w
+    out["msd_exponent"] = slope
+    out["msd_fit_residual"] = ((residual**2).sum(1) / count).sqrt()
+
+    for lag in AUTOCORR_LAGS:
+        if lag >= n_steps:
+            out[f"velocity_autocorr_lag{lag}"] = torch.zeros(batch, device=device)
+            continue
+        dots = (x[:, :-lag] * x[:, lag:]).sum(dim=2)
+        valid = mask[:, lag:]
+        mean, _ = _masked_mean(dots, valid)
+        out[f"velocity_autocorr_lag{lag}"] = _safe_div(mean, power, 0.0)
+
+    if n_steps >= 2:
+        norms = step_norm[:, :-1] * step_norm[:, 1:]
+        turn = (x[:, :-1] * x[:, 1:]).sum(dim=2)
+        valid = mask[:, 1:] * (norms > _TINY).to(x.dtype)
+        cos = torch.where(norms > _TINY, turn / norms.clamp(min=_TINY), torch.zeros_like(turn))
+        out["turning_cos_mean"] = _masked_mean(cos, valid)[0]
+    else:
+        out["turning_cos_mean"] = torch.zeros(batch, device=device)
+
+    gaussian = torch.log(torch.tensor(1.0 + 2.0 / n_dims, device=device))
+    for lag in (1, 8):
+        if lag >= n_steps + 1:
+            out[f"log_kurtosis_lag{lag}"] = out["log_kurtosis_lag1"]
+            continue
+        d2 = ((r[:, lag:] - r[:, :-lag]) ** 2).sum(dim=2)
+        valid = (steps[None, : n_steps + 1 - lag] + lag <= lengths[:, None]).to(x.dtype)
+        m2, count = _masked_mean(d2, valid)
+        m4, _ = _masked_mean(d2 * d2, valid)
+        k = torch.log(_safe_div(m4, m2 * m2, 1.0).clamp(min=1e-6))
+        ok = (count > 0) & (m2 > _TINY)
+        fallback = out["log_kurtosis_lag1"] if lag > 1 else gaussian.expand(batch)
+        out[f"log_kurtosis_lag{lag}"] = torch.where(ok, k, fallback)
+
+    point_mask = torch.cat([torch.ones(batch, 1, device=device), mask], dim=1)
+    reach = (r.norm(dim=2) * point_mask).amax(dim=1)
+    out["outreach_ratio"] = _safe_div(reach, path, 0.0)
+    out["displacement_ratio"] = _safe_div(net, reach, 1.0)
+
+    # Gyration tensor of the n + 1 points.
+    n_points = (n + 1)[:, None]
+    centre = (r * point_mask[..., None]).sum(dim=1) / n_points
+    centred = (r - centre[:, None, :]) * point_mask[..., None]
+    gyration = centred.transpose(1, 2) @ centred / n_points[..., None]
+    eig = torch.linalg.eigvalsh(gyration.double()).clamp(min=0).to(x.dtype)
+    trace = eig.sum(dim=1)
+    out["log_gyration_ratio"] = torch.log(_safe_div(trace, n * power, 1.0 / 6.0) + 1e-6)
+    if n_dims > 1:
+        spread = ((eig[:, :, None] - eig[:, None, :]) ** 2).sum(dim=(1, 2)) / 2
+        out["asphericity"] = _safe_div(spread, (n_dims - 1) * trace**2, 0.0)
+    else:
+        out["asphericity"] = torch.ones(batch, device=device)
+    return torch.stack([out[name] for name in track_statistic_names()], dim=1)

@@ -1,0 +1,129 @@
+"""Whole-track statistics and the feature branch of the trajectory classifier."""
+
+import numpy as np
+import pytest
+import torch
+from sklearn.pipeline import make_pipeline
+
+from sklearn_cells import LSTMTrajectoryClassifier, TrajectoryScaler, VelocityTransformer
+from sklearn_cells.nn.lstm import LSTMSequenceClassifier
+from sklearn_cells.nn.track_statistics import track_statistic_names, track_statistics
+from sklearn_cells.trajectory._sequence_data import (
+    SequenceDataset,
+    TrainingCollate,
+    dataset_statistics,
+)
+
+NAMES = track_statistic_names()
+
+
+def _stats(x, lengths=None):
+    return dict(zip(NAMES, track_statistics(x, lengths)[0].tolist()))
+
+
+def test_straight_line():
+    s = _stats(torch.ones(1, 64, 2))
+    assert s["straightness"] == pytest.approx(1.0)
+    assert s["msd_exponent"] == pytest.approx(2.0, abs=1e-5)
+    assert s["msd_fit_residual"] == pytest.approx(0.0, abs=1e-5)
+    assert s["log_efficiency"] == pytest.approx(0.0, abs=1e-5)
+    assert s["log_msd_ratio_lag8"] == pytest.approx(np.log(8), abs=1e-5)
+    assert s["asphericity"] == pytest.approx(1.0, abs=1e-5)
+    assert s["velocity_autocorr_lag16"] == pytest.approx(1.0)
+
+
+def test_random_walk():
+    torch.manual_seed(0)
+    s = _stats(torch.randn(1, 4000, 2))
+    assert s["msd_exponent"] == pytest.approx(1.0, abs=0.15)
+    assert abs(s["log_msd_ratio_lag16"]) < 0.25
+    assert s["log_kurtosis_lag1"] == pytest.approx(np.log(2.0), abs=0.1)  # 2-D Gaussian
+    assert abs(s["velocity_autocorr_lag1"]) < 0.05
+    assert s["straightness"] < 0.1
+
+
+def test_circling_is_confined_and_round():
+    angle = torch.arange(400) * (2 * np.pi / 40)  # 10 turns of a circle
+    steps = torch.stack([torch.cos(angle), torch.sin(angle)], dim=1)[None]
+    s = _stats(steps)
+    assert s["straightness"] < 0.02
+    assert s["asphericity"] < 0.05
+    assert s["velocity_autocorr_lag1"] == pytest.approx(np.cos(2 * np.pi / 40), abs=1e-4)
+
+
+def test_padding_never_changes_the_statistics():
+    torch.manual_seed(1)
+    x = torch.randn(3, 300, 2)
+    lengths = torch.tensor([300, 120, 7])
+    x_padded = x.clone()
+    x_padded[1, 120:] = 99.0  # whatever lies in the padding is ignored
+    x_padded[2, 7:] = -5.0
+    together = track_statistics(x_padded, lengths)
+    alone = torch.cat([track_statistics(x[i : i + 1, :n]) for i, n in enumerate([300, 120, 7])])
+    torch.testing.assert_close(together, alone, rtol=1e-4, atol=1e-4)
+
+
+def test_invariant_to_rotation_and_reflection_and_only_one_depends_on_scale():
+    torch.manual_seed(2)
+    x = torch.randn(4, 100, 2).cumsum(dim=1) * 0.1 + torch.randn(4, 100, 2)
+    c, s = np.cos(0.7), np.sin(0.7)
+    turned = x @ torch.tensor([[c, -s], [s, c]], dtype=torch.float32).T * torch.tensor([1.0, -1.0])
+    torch.testing.assert_close(track_statistics(turned), track_statistics(x), rtol=1e-3, atol=1e-3)
+    scaled = track_statistics(x * 7.0)
+    differs = (scaled - track_statistics(x)).abs().amax(dim=0) > 1e-3
+    assert [NAMES[i] for i in np.flatnonzero(differs.numpy())] == ["log_mean_step"]
+
+
+@pytest.mark.parametrize("x", [torch.zeros(1, 20, 2), torch.zeros(1, 1, 2), torch.randn(1, 1, 2),
+                               torch.randn(1, 2, 3), torch.randn(1, 30, 1)])
+def test_finite_on_still_one_step_and_any_dimension(x):
+    assert torch.isfinite(track_statistics(x)).all()
+
+
+def test_training_batches_carry_statistics_of_whole_tracks():
+    rng = np.random.RandomState(0)
+    tracks = [rng.normal(size=(n, 2)) for n in (300, 50, 120)]
+    dataset = SequenceDataset(tracks, np.array([0, 1, 0]))
+    collate = TrainingCollate(max_length=40, rotate=True, track_statistics=True)
+    inputs, _ = collate([dataset[i] for i in range(3)])
+    assert inputs["x"].shape[1] == 40  # the recurrent layers see crops ...
+    np.testing.assert_allclose(inputs["features"].numpy(),  # ... the branch whole tracks
+                               dataset_statistics(dataset, [0, 1, 2]), rtol=1e-5, atol=1e-5)
+
+
+def test_module_computes_the_statistics_it_is_not_given():
+    torch.manual_seed(0)
+    module = LSTMSequenceClassifier(2, 3, hidden_size=4, track_features=True)
+    x, lengths = torch.randn(5, 30, 2), torch.tensor([30, 20, 10, 5, 1])
+    given = module(x, lengths, features=track_statistics(x, lengths))
+    torch.testing.assert_close(module(x, lengths), given)
+    with pytest.raises(ValueError, match="feature_center and feature_scale"):
+        LSTMSequenceClassifier(2, 3, track_features=True, feature_scale=[1.0, 2.0])
+
+
+def _confined_or_free(n_per_class=30, n_steps=300, random_state=0):
+    """Free random walks and walks held by a weak spring: the same steps locally,
+    different net displacement over hundreds of steps."""
+    rng = np.random.RandomState(random_state)
+    X, y = [], []
+    for label, stiffness in (("free", 0.0), ("confined", 0.05)):
+        for _ in range(n_per_class):
+            r = np.zeros((n_steps, 2))
+            for t in range(1, n_steps):
+                r[t] = r[t - 1] * (1 - stiffness) + rng.normal(size=2)
+            X.append(r)
+            y.append(label)
+    return X, np.array(y)
+
+
+def test_feature_branch_sees_long_range_confinement():
+    X, y = _confined_or_free()
+    X_test, y_test = _confined_or_free(random_state=1)
+    scores = {}
+    for track_features in (False, True):
+        clf = LSTMTrajectoryClassifier(hidden_size=8, max_epochs=15, track_features=track_features,
+                                       max_train_length=50, early_stopping=False, random_state=0)
+        pipe = make_pipeline(VelocityTransformer(), TrajectoryScaler(), clf).fit(X, y)
+        scores[track_features] = pipe.score(X_test, y_test)
+    assert scores[True] >= 0.9
+    assert scores[True] > scores[False]
