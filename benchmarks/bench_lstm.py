@@ -253,6 +253,9 @@ def hand_written_fit(X, y, params, epochs, collate_fn=None):
         pooling=params["pooling"],
         architecture=params["architecture"],
         bidirectional=params["bidirectional"],
+        # the branch computes the whole-track statistics from each batch, as the
+        # estimator's training collate does
+        track_features=params["track_features"],
     ).to(device)
     weight = compute_class_weight("balanced", classes=np.arange(len(classes)), y=y_enc)
     criterion = torch.nn.CrossEntropyLoss(weight=torch.as_tensor(weight, dtype=torch.float32)).to(device)
@@ -548,7 +551,7 @@ def lengths_step_cost(params, device, steps=(50, 100, 200, 400), batch_size=32, 
 def run_device(device, quick, data):
     q = 0 if quick else 1
     params = estimator_params(device)  # default architecture, for (b) and (c)
-    keys = ("hidden_size", "n_layers", "pooling", "optimizer", "lr", "batch_size", "class_weight",
+    keys = ("hidden_size", "n_layers", "pooling", "track_features", "optimizer", "lr", "batch_size", "class_weight",
             *LIKE_FOR_LIKE)
     out = {"params": {k: params[k] for k in keys}, "overhead": []}
     for architecture, bidirectional in ARCHITECTURES:

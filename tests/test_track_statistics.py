@@ -7,7 +7,7 @@ from sklearn.pipeline import make_pipeline
 
 from sklearn_cells import LSTMTrajectoryClassifier, TrajectoryScaler, VelocityTransformer
 from sklearn_cells.nn.lstm import LSTMSequenceClassifier
-from sklearn_cells.nn.track_statistics import track_statistic_names, track_statistics
+from sklearn_cells.nn.statistics import track_statistic_names, track_statistics
 from sklearn_cells.trajectory._sequence_data import (
     SequenceDataset,
     TrainingCollate,

@@ -14,7 +14,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .track_statistics import track_statistic_names, track_statistics
+from .statistics import track_statistic_names, track_statistics
 
 __all__ = ["LSTMSequenceClassifier", "ARCHITECTURES"]
 
@@ -90,7 +90,7 @@ class LSTMSequenceClassifier(nn.Module):
         Dilations of the parallel convolutions (kernel size 3).
     track_features : bool, default=False
         Add a branch that reads whole-track displacement statistics
-        (:func:`~sklearn_cells.nn.track_statistics.track_statistics`: MSD over
+        (:func:`~sklearn_cells.nn.track_statistics`: MSD over
         lags 1 to 256, straightness, gyration, velocity autocorrelation, ...),
         standardised with ``feature_center`` and ``feature_scale``, through
         one hidden layer into the head beside the recurrent summary. They are

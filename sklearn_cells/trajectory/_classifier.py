@@ -45,19 +45,16 @@ class LSTMTrajectoryClassifier(ClassifierMixin, TorchEstimator):
     (``"last"``, the seed's choice). Trajectories of any length >= 1 are
     accepted; padding never changes a prediction.
 
-    The defaults were chosen by measurement on three kinds of data
-    (``benchmarks/results/trajectory_defaults_cpu.md``): Adam with a learning
-    rate of 3e-3, halved when the validation loss stalls, early stopping on a
-    stratified 10 % validation split, random 200-step training crops of long
-    tracks and random rotations of the xy plane. With them,
-    ``make_pipeline(VelocityTransformer(), TrajectoryScaler(),
-    LSTMTrajectoryClassifier())`` reaches (pooled out-of-fold,
-    ``benchmarks/bench_trajectory_quality.py``) accuracy 0.958 on
-    :func:`~sklearn_cells.make_trajectories` (SVC on :class:`TrajectoryFeatures` 0.878),
-    micro-F1 0.857 on 10,000 :func:`~sklearn_cells.make_anomalous_diffusion` tracks
-    (gradient boosting on the features 0.814), and macro-F1 0.454 on real
-    leukocyte tracks split by donor (SVC 0.450, gradient boosting 0.459). Put
-    a :class:`TrajectoryScaler` in front: the network expects inputs of order 1.
+    The defaults were chosen by measurement (``benchmarks/results/trajectory_defaults_cpu.md``):
+    Adam with a learning rate of 3e-3, halved when the validation loss
+    stalls, early stopping on a stratified 10 % validation split, random
+    200-step training crops of long tracks, random rotations of the xy plane,
+    and whole-track displacement statistics beside the recurrent summary
+    (``track_features``). How ``make_pipeline(VelocityTransformer(),
+    TrajectoryScaler(), LSTMTrajectoryClassifier())`` compares with hand-made
+    features on simulated, official AnDi and real leukocyte tracks: see the
+    user guide (Trajectories) and ``benchmarks/results/trajectory_quality_cpu.md``.
+    Put a :class:`TrajectoryScaler` in front: the network expects inputs of order 1.
 
     Parameters
     ----------
@@ -79,7 +76,7 @@ class LSTMTrajectoryClassifier(ClassifierMixin, TorchEstimator):
         to long trajectories: accuracy keeps growing with length.
     track_features : bool, default=True
         Give the head whole-track displacement statistics beside the
-        recurrent summary (:func:`~sklearn_cells.nn.track_statistics.track_statistics`:
+        recurrent summary (:func:`~sklearn_cells.nn.track_statistics`:
         mean squared displacement over lags 1 to 256 and its exponent,
         straightness, efficiency, gyration and asphericity, velocity
         autocorrelation, kurtosis), measured from the network's own input on

@@ -12,7 +12,7 @@ import torch
 from torch.nn.utils.rnn import pad_sequence
 from torch.utils.data import DataLoader, Dataset, Sampler
 
-from ..nn.track_statistics import track_statistics
+from ..nn.statistics import track_statistics
 
 __all__ = [
     "SequenceDataset",
@@ -71,7 +71,7 @@ def collate_sequences(batch):
 
 
 def dataset_statistics(dataset: SequenceDataset, indices, batch_size: int = 256) -> np.ndarray:
-    """:func:`~sklearn_cells.nn.track_statistics.track_statistics` of the whole
+    """:func:`~sklearn_cells.nn.track_statistics` of the whole
     sequences ``dataset[indices]``, shape (len(indices), n_statistics)."""
     indices = np.asarray(indices)
     by_length = np.argsort(dataset.lengths[indices], kind="stable")  # little padding
@@ -100,7 +100,7 @@ class TrainingCollate:
         log step scale) are untouched. Valid when the class does not depend on
         direction in the plane.
     track_statistics : bool
-        Measure :func:`~sklearn_cells.nn.track_statistics.track_statistics`
+        Measure :func:`~sklearn_cells.nn.track_statistics`
         on each whole sequence before cropping, and pass them as the input
         ``features``: the feature branch sees whole tracks, as at prediction.
         They are invariant to the rotations.
