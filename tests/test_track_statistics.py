@@ -127,3 +127,12 @@ def test_feature_branch_sees_long_range_confinement():
         scores[track_features] = pipe.score(X_test, y_test)
     assert scores[True] >= 0.9
     assert scores[True] > scores[False]
+
+
+def test_float32_under_autocast():
+    # long tracks: fourth powers of displacements would overflow float16
+    x = torch.randn(2, 1000, 2) * 10
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        stats = track_statistics(x)
+    assert stats.dtype == torch.float32
+    torch.testing.assert_close(stats, track_statistics(x))

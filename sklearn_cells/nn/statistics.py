@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import torch
 
-__all__ = ["track_statistics", "track_statistic_names", "MSD_LAGS", "AUTOCORR_LAGS"]
+__all__ = ["track_statistics", "track_statistic_names"]
 
 MSD_LAGS = (2, 4, 8, 16, 32, 64, 128, 256)
 AUTOCORR_LAGS = (1, 2, 4, 8, 16)
+SPEED_LAGS = (1, 4, 16)
+KURTOSIS_LAGS = (1, 4, 16)
 _TINY = 1e-12
 
 
@@ -29,8 +31,10 @@ def track_statistic_names() -> list[str]:
          "msd_exponent", "msd_fit_residual"]
         + [f"log_msd_ratio_lag{lag}" for lag in MSD_LAGS]
         + [f"velocity_autocorr_lag{lag}" for lag in AUTOCORR_LAGS]
-        + ["turning_cos_mean", "log_kurtosis_lag1", "log_kurtosis_lag8", "outreach_ratio",
-           "displacement_ratio", "log_gyration_ratio", "asphericity"]
+        + [f"speed_autocorr_lag{lag}" for lag in SPEED_LAGS]
+        + [f"log_kurtosis_lag{lag}" for lag in KURTOSIS_LAGS]
+        + ["log_max_step_ratio", "turning_cos_mean", "outreach_ratio", "displacement_ratio",
+           "log_gyration_ratio", "asphericity"]
     )
 
 
@@ -63,9 +67,15 @@ def track_statistics(x: torch.Tensor, lengths: torch.Tensor | None = None) -> to
       :data:`MSD_LAGS` (0 for a random walk, ``log L`` for a straight line); a
       lag beyond the track repeats the longest lag it has;
     - ``velocity_autocorr_lag{L}``: ``<x_t . x_{t+L}> / P`` (0 beyond the track);
+    - ``speed_autocorr_lag{L}``: Pearson correlation of the step lengths
+      ``|x_t|`` and ``|x_{t+L}|`` for ``L`` in :data:`SPEED_LAGS` (0 when
+      undefined): slowly changing speed, pauses, switching diffusivity;
+    - ``log_kurtosis_lag{L}``: ``log(<|d|^4> / <|d|^2>^2)`` of the
+      displacements ``d`` over ``L`` steps, ``L`` in :data:`KURTOSIS_LAGS`
+      (``log(1 + 2 / n_dims)`` for Gaussian steps; a lag beyond the track
+      repeats the previous one);
+    - ``log_max_step_ratio``: ``log(max_t |x_t| / sqrt(P))`` (flights);
     - ``turning_cos_mean``: mean cosine between successive non-zero steps;
-    - ``log_kurtosis_lag{1,8}``: ``log(<|d|^4> / <|d|^2>^2)`` of the
-      displacements ``d`` over 1 and 8 steps (``log(1 + 2 / n_dims)`` for Gaussian steps);
     - ``outreach_ratio``: ``max_k |r_k| / (n S)``; ``displacement_ratio``:
       ``|r_n| / max_k |r_k|``;
     - ``log_gyration_ratio``: ``log(R_g^2 / (n P))``, the squared radius of
@@ -90,7 +100,13 @@ def track_statistics(x: torch.Tensor, lengths: torch.Tensor | None = None) -> to
     >>> round(stats["straightness"], 6), round(stats["msd_exponent"], 6)
     (1.0, 2.0)
     """
-    x = x.float()
+    # float32 whatever autocast says: positions summed over 1000 steps and their
+    # fourth powers overflow float16
+    with torch.autocast(x.device.type, enabled=False):
+        return _track_statistics(x.float(), lengths)
+
+
+def _track_statistics(x: torch.Tensor, lengths: torch.Tensor | None) -> torch.Tensor:
     batch, n_steps, n_dims = x.shape
     device = x.device
     if lengths is None:
@@ -174,19 +190,36 @@ def track_statistics(x: torch.Tensor, lengths: torch.Tensor | None = None) -> to
     else:
         out["turning_cos_mean"] = torch.zeros(batch, device=device)
 
-    gaussian = torch.log(torch.tensor(1.0 + 2.0 / n_dims, device=device))
-    for lag in (1, 8):
+    for lag in SPEED_LAGS:
+        out[f"speed_autocorr_lag{lag}"] = torch.zeros(batch, device=device)
+        if lag >= n_steps:
+            continue
+        valid = mask[:, lag:]
+        a, b = step_norm[:, :-lag], step_norm[:, lag:]
+        mean_a, count = _masked_mean(a, valid)
+        mean_b, _ = _masked_mean(b, valid)
+        a, b = (a - mean_a[:, None]) * valid, (b - mean_b[:, None]) * valid
+        den = ((a * a).sum(1) * (b * b).sum(1)).sqrt()
+        # rounding noise of constant speeds must not look like a correlation
+        floor = (1e-4 * mean_step) ** 2 * count
+        out[f"speed_autocorr_lag{lag}"] = torch.where(
+            den > floor, (a * b).sum(1) / den.clamp(min=_TINY), torch.zeros_like(den))
+
+    previous = torch.log(torch.tensor(1.0 + 2.0 / n_dims, device=device)).expand(batch)
+    for lag in KURTOSIS_LAGS:
+        name = f"log_kurtosis_lag{lag}"
         if lag >= n_steps + 1:
-            out[f"log_kurtosis_lag{lag}"] = out["log_kurtosis_lag1"]
+            out[name] = previous
             continue
         d2 = ((r[:, lag:] - r[:, :-lag]) ** 2).sum(dim=2)
         valid = (steps[None, : n_steps + 1 - lag] + lag <= lengths[:, None]).to(x.dtype)
         m2, count = _masked_mean(d2, valid)
         m4, _ = _masked_mean(d2 * d2, valid)
         k = torch.log(_safe_div(m4, m2 * m2, 1.0).clamp(min=1e-6))
-        ok = (count > 0) & (m2 > _TINY)
-        fallback = out["log_kurtosis_lag1"] if lag > 1 else gaussian.expand(batch)
-        out[f"log_kurtosis_lag{lag}"] = torch.where(ok, k, fallback)
+        out[name] = previous = torch.where((count > 0) & (m2 > _TINY), k, previous)
+
+    out["log_max_step_ratio"] = torch.log(
+        _safe_div((step_norm * mask).amax(dim=1), power.sqrt(), 1.0).clamp(min=1e-6))
 
     point_mask = torch.cat([torch.ones(batch, 1, device=device), mask], dim=1)
     reach = (r.norm(dim=2) * point_mask).amax(dim=1)
