@@ -236,7 +236,8 @@ def _check_models(models):
     return models
 
 
-def _check_length(length):
+def _check_length(length, minimum=_MIN_LENGTH, why="the challenge's shortest tracks"):
+    """``(min, max)`` points from an int or a pair; at least ``minimum`` (``why``)."""
     if _is_int(length):
         lo = hi = int(length)
     else:
@@ -251,11 +252,8 @@ def _check_length(length):
         lo, hi = int(lo), int(hi)
         if lo > hi:
             raise ValueError(f"length=(min, max) needs min <= max; got {length!r}; swap them.")
-    if lo < _MIN_LENGTH:
-        raise ValueError(
-            f"length must be at least {_MIN_LENGTH} points (the challenge's shortest tracks); "
-            f"got {length!r}."
-        )
+    if lo < minimum:
+        raise ValueError(f"length must be at least {minimum} points ({why}); got {length!r}.")
     return lo, hi
 
 

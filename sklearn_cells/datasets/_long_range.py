@@ -12,10 +12,10 @@ confinement, drift (or, for ``"circling"``, a constant chirality).
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 from sklearn.utils import check_random_state
+
+from ._anomalous import _check_length, _is_int, _is_real
 
 __all__ = ["make_long_range_trajectories", "LONG_RANGE_CLASSES"]
 
@@ -29,15 +29,6 @@ _SPEED_LOG_SD = 0.3  # per-track speed scale: lognormal, median 1
 _TRAP_RADIUS = 4.0  # in units of the track's mean step
 _TRAP_BIAS = 0.5  # probability that a turn outside the trap radius heads back in
 _DRIFT_BIAS = 0.4  # probability that a turn heads towards the drift direction
-
-
-def _is_int(value):
-    return isinstance(value, (numbers.Integral, np.integer)) and not isinstance(value, bool)
-
-
-def _is_real(value):
-    return (isinstance(value, (numbers.Real, np.floating, np.integer))
-            and not isinstance(value, bool))
 
 
 def _check_classes(classes):
@@ -86,29 +77,6 @@ def _check_n_samples(n_samples, classes):
     if sum(counts) == 0:
         raise ValueError("n_samples asks for no trajectories; request at least one.")
     return tuple(int(c) for c in counts)
-
-
-def _check_length(length):
-    if _is_int(length):
-        lo = hi = int(length)
-    else:
-        try:
-            lo, hi = length
-        except (TypeError, ValueError):
-            raise ValueError(
-                f"length must be an int or a (min, max) tuple of ints; got {length!r}."
-            ) from None
-        if not (_is_int(lo) and _is_int(hi)):
-            raise ValueError(f"length must hold integers; got {length!r}.")
-        lo, hi = int(lo), int(hi)
-        if lo > hi:
-            raise ValueError(f"length=(min, max) needs min <= max; got {length!r}; swap them.")
-    if lo < _MIN_LENGTH:
-        raise ValueError(
-            f"length must be at least {_MIN_LENGTH} points (two steps make one turning "
-            f"angle); got {length!r}."
-        )
-    return lo, hi
 
 
 def _simulate(kind, lengths, sigma, noise, rng):
@@ -301,7 +269,7 @@ def make_long_range_trajectories(
     """
     classes = _check_classes(classes)
     counts = _check_n_samples(n_samples, classes)
-    len_lo, len_hi = _check_length(length)
+    len_lo, len_hi = _check_length(length, _MIN_LENGTH, "two steps make one turning angle")
     if not _is_int(n_dims) or n_dims != 2:
         raise ValueError(
             f"n_dims must be 2 (the turning rules are planar); got {n_dims!r}."
