@@ -5,46 +5,49 @@ list of splits per data set, the same splits for every model) of
 
 * ``default``: ``make_pipeline(VelocityTransformer(), TrajectoryScaler(),
   LSTMTrajectoryClassifier(random_state=0))``, the library's defaults;
+  ``default_seed1``, ``default_seed2``: the same with ``random_state=1, 2`` (the
+  seed-to-seed spread); ``no_track_features``: the same with ``track_features=False``;
 * ``lstm``, ``gru``, ``cnn_lstm``: the same pipeline with
   ``LSTMTrajectoryClassifier(architecture=..., bidirectional=..., random_state=0)``
   (bidirectional only for ``cnn_lstm``); when ``lstm`` has exactly the default's
   parameters, the default's predictions are reused instead of refitting;
 * ``svc``: ``TrajectoryFeatures() + StandardScaler() + SVC(class_weight="balanced")``;
 * ``hgb``: ``TrajectoryFeatures() + HistGradientBoostingClassifier(class_weight="balanced",
-  random_state=0)`` (balanced on every row);
+  random_state=0)``;
 
-on four data sets (rows):
+on these data sets (rows; the first six run by default):
 
 * ``make_trajectories``: ``make_trajectories(random_state=0)``, StratifiedKFold(5,
   shuffle, seed 0); accuracy. Same setup as ``../shared/tools/check_defaults.py``.
-* ``leuko``: the leukocyte tracks (``load_tracks_csv(..., fill_gaps="interpolate",
+* ``leuko``: the Ghent leukocyte tracks (``load_tracks_csv(..., fill_gaps="interpolate",
   min_length=10)``), StratifiedGroupKFold by donor (one fold per donor, shuffle, seed 0);
-  macro-F1. Same setup as ``check_defaults.py``. Skipped with a note if the file is absent.
+  macro-F1. ``leuko_essen``: the Essen tracks beside it, StratifiedGroupKFold(3) by
+  patient. Skipped with a note if the files are absent.
+* ``long_range``: ``make_long_range_trajectories(200, random_state=0)`` (free, trapped,
+  drifting: the same steps and turns, different long-range structure); accuracy.
+* ``official_2k``, ``official_10k``: tracks of the official AnDi 2020 generator (task 2,
+  2-D, lengths 10-999), written by ``benchmarks/andi_official_tracks.py`` into
+  ``--andi-dir`` (outside the repository); micro-F1. Skipped if absent.
 * ``andi_2k``, ``andi_10k``: ``make_anomalous_diffusion(2000 or 10000, n_dims=2,
-  length=(10, 1000), random_state=0)`` (the diffusion model as label),
-  StratifiedKFold(5, shuffle, seed 0); micro-F1 (= accuracy).
+  length=(10, 1000), random_state=0)``; micro-F1.
 
-Each cell also records accuracy, macro-F1, per-class F1 and its wall time. Under the
-table, the issue's must-reach checks are reported as met / not met.
+All with StratifiedKFold(5, shuffle, seed 0) unless said. Each cell also records
+accuracy, macro-F1, per-class F1 and its wall time. Under the table, the issue's
+must-reach checks are reported as met / not met.
 
 How to run (from the repository root, package installed)::
 
-    python benchmarks/bench_trajectory_quality.py                    # full run
-    python benchmarks/bench_trajectory_quality.py --rows andi_10k    # one row
-    python benchmarks/bench_trajectory_quality.py --rows leuko --models default,svc
+    python benchmarks/bench_trajectory_quality.py --models default,svc,hgb
+    python benchmarks/bench_trajectory_quality.py --rows leuko --models default,default_seed1,default_seed2,svc,hgb
     python benchmarks/bench_trajectory_quality.py --quick --n-jobs 1 # smoke run (< 2 min)
 
-Measured on a 2-core CPU with ``--n-jobs 2``: default, svc and hgb on
-make_trajectories, leuko and andi_10k take 40 min (2,428 s, of which the
-andi_10k default 2,101 s); andi_2k with default, svc and hgb 6.5 min; gru and
-cnn_lstm on make_trajectories and leuko about 25 min, gru on andi_2k 23 min
-(GRU is 3.5x slower than the LSTM in PyTorch on CPU), cnn_lstm on andi_2k 24 min.
-The architectures on andi_10k (several hours) were not run. ``--rows`` and
-``--models`` split it over several invocations: results are MERGED into
-``<out>/trajectory_quality_cpu.json`` (the cells just computed replace the stored
-ones, the others are kept) and ``trajectory_quality_cpu.md`` is regenerated from the
-merged JSON. ``--quick`` uses tiny data and ``max_epochs=2`` and writes
-``*_quick.*`` files, so it never touches the real results.
+On a 2-core CPU with ``--n-jobs 2`` the default takes about 1.5 min on long_range,
+7 min on make_trajectories, 3 min per seed on leuko, 9 min on official_2k; the feature
+models seconds. ``--rows`` and ``--models`` split the work over several invocations:
+results are MERGED into ``<out>/trajectory_quality_cpu.json`` (the cells just computed
+replace the stored ones, the others are kept) and ``trajectory_quality_cpu.md`` is
+regenerated from the merged JSON. ``--quick`` uses tiny data and ``max_epochs=2`` and
+writes ``*_quick.*`` files, so it never touches the real results.
 
 Folds run in parallel with ``--n-jobs`` (joblib's loky workers, limited to one
 thread each; ``torch.set_num_threads(1)`` in the main process). Warnings (short

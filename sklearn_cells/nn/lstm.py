@@ -98,7 +98,7 @@ class LSTMSequenceClassifier(nn.Module):
         whole tracks while the recurrent layers train on crops).
     feature_center, feature_scale : sequence of float, optional
         Per-statistic centre and scale (default 0 and 1), usually the
-        training set's median and spread; standardised values are clipped
+        training set's median and standard deviation; standardised values are clipped
         to [-5, 5].
     feature_hidden : int, default=32
         Units of the feature branch's hidden layer.

@@ -81,7 +81,7 @@ class LSTMTrajectoryClassifier(ClassifierMixin, TorchEstimator):
         straightness, efficiency, gyration and asphericity, velocity
         autocorrelation, kurtosis), measured from the network's own input on
         whole tracks even when the recurrent layers train on crops, and
-        standardised by the training set's median and spread. The recurrent
+        standardised by the training set's median and standard deviation. The recurrent
         layers see steps and average over time; these statistics carry what
         they cannot accumulate: net displacement, confinement and how
         displacement grows with the lag. The branch treats every input
