@@ -120,6 +120,7 @@ def _object_array(tracks) -> np.ndarray:
 def _subsample(quick, *arrays, n=300):
     if not quick:
         return arrays
+    n = min(n, len(arrays[0]))
     keep = np.sort(np.random.default_rng(0).choice(len(arrays[0]), n, replace=False))
     return tuple(a[keep] for a in arrays)
 

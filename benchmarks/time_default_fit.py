@@ -37,6 +37,8 @@ pipe = make_pipeline(VelocityTransformer(), TrajectoryScaler(),
                      LSTMTrajectoryClassifier(random_state=0))
 start = time.perf_counter()
 pipe.fit(X, y)
+import sklearn_cells
+print(sklearn_cells.__file__, file=sys.stderr)
 print(time.perf_counter() - start, len(pipe[-1].history_), pipe.score(X, y), len(X))
 """
 
@@ -54,8 +56,10 @@ def main():
     runs = {}
     for name, source in (("this checkout", ROOT), ("baseline", args.baseline.resolve())):
         env = dict(os.environ, PYTHONPATH=str(source), OMP_NUM_THREADS="1")
-        runs[name] = subprocess.Popen([sys.executable, "-c", ONE_FIT, str(args.tracks)],
-                                      env=env, stdout=subprocess.PIPE, text=True)
+        # -P and cwd: import the package from PYTHONPATH, not from the current folder
+        runs[name] = subprocess.Popen(
+            [sys.executable, "-P", "-c", ONE_FIT, str(args.tracks.resolve())],
+            env=env, cwd=str(source), stdout=subprocess.PIPE, text=True)
     start = time.perf_counter()
     results = {}
     for name, process in runs.items():

@@ -84,7 +84,7 @@ def test_training_batches_carry_statistics_of_whole_tracks():
     rng = np.random.RandomState(0)
     tracks = [rng.normal(size=(n, 2)) for n in (300, 50, 120)]
     dataset = SequenceDataset(tracks, np.array([0, 1, 0]))
-    collate = TrainingCollate(max_length=40, rotate=True, track_statistics=True)
+    collate = TrainingCollate(max_length=40, rotate=True, whole_track_statistics=True)
     inputs, _ = collate([dataset[i] for i in range(3)])
     assert inputs["x"].shape[1] == 40  # the recurrent layers see crops ...
     np.testing.assert_allclose(inputs["features"].numpy(),  # ... the branch whole tracks
@@ -136,3 +136,12 @@ def test_float32_under_autocast():
         stats = track_statistics(x)
     assert stats.dtype == torch.float32
     torch.testing.assert_close(stats, track_statistics(x))
+
+
+def test_a_model_pickled_before_the_branch_existed_loads_without_it():
+    clf = LSTMTrajectoryClassifier()
+    state = clf.__getstate__()
+    del state["track_features"]  # as pickled by a version without the parameter
+    old = LSTMTrajectoryClassifier.__new__(LSTMTrajectoryClassifier)
+    old.__setstate__(state)
+    assert old.get_params()["track_features"] is False

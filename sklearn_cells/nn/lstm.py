@@ -200,7 +200,7 @@ class LSTMSequenceClassifier(nn.Module):
             return self.head(summary)
         if features is None:
             features = track_statistics(x, lengths)
-        z = ((features.to(x.dtype) - self.feature_center) / self.feature_scale).clamp(-5, 5)
+        z = ((features.to(device=x.device, dtype=x.dtype) - self.feature_center) / self.feature_scale).clamp(-5, 5)
         return self.head(torch.cat([summary, self.features(z)], dim=1))
 
     def _summary(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:

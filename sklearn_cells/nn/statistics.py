@@ -62,7 +62,7 @@ def track_statistics(x: torch.Tensor, lengths: torch.Tensor | None = None) -> to
       (0 for a straight line, about ``-log n`` for a random walk);
     - ``msd_exponent`` and ``msd_fit_residual``: slope and rms residual of the
       least-squares fit of log MSD against log lag over lags 1, 2, 4, ... up
-      to ``max(2, n / 4)``;
+      to ``max(2, n / 4)`` and at most 256;
     - ``log_msd_ratio_lag{L}``: ``log(MSD(L) / (L MSD(1)))`` for ``L`` in
       :data:`MSD_LAGS` (0 for a random walk, ``log L`` for a straight line); a
       lag beyond the track repeats the longest lag it has;
@@ -83,7 +83,10 @@ def track_statistics(x: torch.Tensor, lengths: torch.Tensor | None = None) -> to
       ``sum_{i<j} (l_i - l_j)^2 / ((d - 1) (sum_i l_i)^2)`` (0 for round, 1 for a line).
 
     Undefined ratios (a track that never moves) take their value for a
-    random walk (0, 1 or the Gaussian kurtosis).
+    random walk (0, 1, 1/6 for the gyration ratio, or the Gaussian kurtosis).
+    The thresholds for "never moves" are absolute (squared steps below
+    1e-12): give steps of order 1, as :class:`~sklearn_cells.TrajectoryScaler`
+    does.
 
     Parameters
     ----------
@@ -231,11 +234,11 @@ def _track_statistics(x: torch.Tensor, lengths: torch.Tensor | None) -> torch.Te
     centre = (r * point_mask[..., None]).sum(dim=1) / n_points
     centred = (r - centre[:, None, :]) * point_mask[..., None]
     gyration = centred.transpose(1, 2) @ centred / n_points[..., None]
-    eig = torch.linalg.eigvalsh(gyration.double()).clamp(min=0).to(x.dtype)
-    trace = eig.sum(dim=1)
+    trace = gyration.diagonal(dim1=1, dim2=2).sum(dim=1)
     out["log_gyration_ratio"] = torch.log(_safe_div(trace, n * power, 1.0 / 6.0) + 1e-6)
     if n_dims > 1:
-        spread = ((eig[:, :, None] - eig[:, None, :]) ** 2).sum(dim=(1, 2)) / 2
+        # sum over eigenvalue pairs of (l_i - l_j)^2 = d tr(G^2) - tr(G)^2, without eigvalsh
+        spread = (n_dims * (gyration * gyration).sum(dim=(1, 2)) - trace**2).clamp(min=0)
         out["asphericity"] = _safe_div(spread, (n_dims - 1) * trace**2, 0.0)
     else:
         out["asphericity"] = torch.ones(batch, device=device)

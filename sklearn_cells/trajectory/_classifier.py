@@ -84,8 +84,11 @@ class LSTMTrajectoryClassifier(ClassifierMixin, TorchEstimator):
         standardised by the training set's median and standard deviation. The recurrent
         layers see steps and average over time; these statistics carry what
         they cannot accumulate: net displacement, confinement and how
-        displacement grows with the lag. The branch treats every input
-        column as a velocity component.
+        displacement grows with the lag. Standardised values are clipped to
+        [-5, 5], and a statistic's standard deviation is floored at 0.1. The
+        branch treats every input column as a velocity component: with
+        ``TrajectoryScaler(per_trajectory=True)`` its log-scale column is
+        integrated as a drift, so turn the branch off there.
     lr : float, default=3e-3
         Initial learning rate.
     optimizer : {"adam", "rmsprop", "sgd"} or torch optimizer class, default="adam"
@@ -238,6 +241,11 @@ class LSTMTrajectoryClassifier(ClassifierMixin, TorchEstimator):
         "class_weight": [StrOptions({"balanced"}), dict, None],
     }
 
+    def __setstate__(self, state):
+        # models pickled before the feature branch existed were trained without it
+        state = {"track_features": False, **dict(state)}
+        super().__setstate__(state)
+
     # -- fitting ---------------------------------------------------------------
 
     def fit(self, X, y) -> LSTMTrajectoryClassifier:
@@ -342,7 +350,7 @@ class LSTMTrajectoryClassifier(ClassifierMixin, TorchEstimator):
             iterator_train=bucketed_loader,
             iterator_train__shuffle=True,
             iterator_train__collate_fn=TrainingCollate(
-                self.max_train_length, self.augment, track_statistics=self.track_features),
+                self.max_train_length, self.augment, whole_track_statistics=self.track_features),
             iterator_train__max_length=self.max_train_length,
             iterator_valid=bucketed_loader,
             callbacks=callbacks,

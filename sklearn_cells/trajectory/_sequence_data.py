@@ -99,7 +99,7 @@ class TrainingCollate:
         random angle and reflect it with probability 1/2; other columns (z,
         log step scale) are untouched. Valid when the class does not depend on
         direction in the plane.
-    track_statistics : bool
+    whole_track_statistics : bool
         Measure :func:`~sklearn_cells.nn.track_statistics`
         on each whole sequence before cropping, and pass them as the input
         ``features``: the feature branch sees whole tracks, as at prediction.
@@ -109,14 +109,14 @@ class TrainingCollate:
     """
 
     def __init__(self, max_length: int | None = None, rotate: bool = False,
-                 track_statistics: bool = False) -> None:
+                 whole_track_statistics: bool = False) -> None:
         self.max_length = max_length
         self.rotate = rotate
-        self.track_statistics = track_statistics
+        self.whole_track_statistics = whole_track_statistics
 
     def __call__(self, batch):
         features = None
-        if self.track_statistics:
+        if self.whole_track_statistics:
             whole, _ = collate_sequences(batch)
             features = track_statistics(whole["x"], whole.get("lengths"))
         if self.max_length is not None:
