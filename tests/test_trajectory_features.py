@@ -38,6 +38,17 @@ ADDED = [
     "gaussianity_lag1",
     "gaussianity_lag4",
     "psd_slope",
+    "step_aging_ratio",
+    "step_aging_exponent",
+    "local_power_ratio",
+    "tail_share",
+    "power_autocorr_lag4",
+    "power_autocorr_lag16",
+    "log_msd_ratio_lag2",
+    "log_msd_ratio_lag4",
+    "log_msd_ratio_lag8",
+    "log_msd_ratio_lag16",
+    "log_msd_ratio_lag32",
 ]
 # Per-axis features: the only ones a rotation may change.
 PER_AXIS = ("velocity_std_", "displacement_kurtosis", "z_xy_speed_ratio")
@@ -114,6 +125,11 @@ def test_straight_line(n_dims, n_points):
     assert f["trappedness"] == 0.0
     assert f["displacement_kurtosis"] == 0.0  # no spread of steps: neutral
     assert f["psd_slope"] == 0.0  # nothing left after end-matching: neutral
+    for lag in (2, 4, 8, 16, 32):
+        assert f[f"log_msd_ratio_lag{lag}"] == pytest.approx(np.log(min(lag, n_points - 1)))
+    assert f["tail_share"] == pytest.approx(np.ceil((n_points - 1) / 10) / (n_points - 1))
+    for name in ("step_aging_ratio", "step_aging_exponent", "local_power_ratio"):
+        assert f[name] == pytest.approx(0.0, abs=1e-9), name
     # |r|^4 / <|r|^2>^2 = 1 for equal displacements
     for lag in (1, 4):
         assert f[f"gaussianity_lag{lag}"] == pytest.approx(n_dims / (n_dims + 2) - 1)
@@ -189,6 +205,37 @@ def test_brownian_motion():
     assert f["efficiency"].mean() < 0.01
     assert f["trappedness"].mean() < 0.1
     assert 1.5 < f["fractal_dimension"].mean() < 2.2
+    for name in ("step_aging_ratio", "step_aging_exponent", "local_power_ratio",
+                 "power_autocorr_lag4", "power_autocorr_lag16",
+                 "log_msd_ratio_lag2", "log_msd_ratio_lag32"):
+        assert f[name].mean() == pytest.approx(0.0, abs=0.05), name
+
+
+def test_ageing_and_switching_diffusivity():
+    # scaled Brownian motion: step variance ~ t^(alpha - 1)
+    t = np.arange(1.0, 1000.0)[:, None]
+    for alpha in (0.5, 1.5):
+        sbm = _columns(_walks(20, 1000, seed=14, steps=lambda rng: rng.normal(size=(999, 2))
+                              * t ** ((alpha - 1) / 2)))
+        assert sbm["step_aging_exponent"].mean() == pytest.approx(alpha - 1, abs=0.1)
+        # halves: log((1000^a - 500^a) / 500^a) = log(2^a - 1)
+        assert sbm["step_aging_ratio"].mean() == pytest.approx(np.log(2**alpha - 1), abs=0.15)
+    # diffusivity switching between 1 and 10 every 50 steps: persistent power
+    scale = np.where((np.arange(999) // 50) % 2 == 0, 1.0, np.sqrt(10.0))[:, None]
+    switching = _columns(_walks(20, 1000, seed=15, steps=lambda rng: rng.normal(size=(999, 2))
+                                * scale))
+    brownian = _columns(_walks(20, 1000, seed=15))
+    assert switching["local_power_ratio"].min() > 0.5 > brownian["local_power_ratio"].max()
+    assert switching["power_autocorr_lag4"].min() > 0.15 > brownian["power_autocorr_lag4"].max()
+    assert switching["step_aging_ratio"].std() < 0.2  # no trend over time
+
+
+def test_tail_share_and_msd_ratios_see_flights_and_confinement():
+    gaussian = _columns(_walks(10, 1000, seed=16))
+    heavy = _columns(_walks(10, 1000, seed=16, steps=lambda rng: rng.standard_t(2.5, size=(999, 2))))
+    assert np.median(heavy["tail_share"]) > np.median(gaussian["tail_share"]) + 0.1
+    persistent = _columns(_walks(10, 1000, seed=17, persistence=0.9))
+    assert persistent["log_msd_ratio_lag32"].min() > 1.5  # MSD grows faster than the lag
 
 
 def test_persistent_walk_velocity_autocorrelation_decays_geometrically():
@@ -299,7 +346,8 @@ def test_constant_tracks_give_documented_neutral_values(n_dims, n_points):
     assert np.isfinite(list(f.values())).all()
     expected = dict.fromkeys(f, 0.0)
     expected.update(turning_angle_abs_mean=np.pi / 2, overall_angle=np.pi / 2,
-                    fractal_dimension=1.0, max_excursion=1.0)
+                    fractal_dimension=1.0, max_excursion=1.0,
+                    tail_share=np.ceil((n_points - 1) / 10) / (n_points - 1))
     assert f == pytest.approx(expected)
 
 
@@ -315,8 +363,11 @@ def test_two_point_tracks_give_documented_neutral_values(n_dims):
         assert f[name] == pytest.approx(np.pi / 2), name  # no second step to turn to
     for name in ("turning_cos_mean", "speed_autocorr_lag1", "msd_exponent", "msd_fit_r2",
                  "velocity_autocorr_lag1", "velocity_autocorr_lag8", "trappedness",
-                 "displacement_kurtosis", "gaussianity_lag4", "psd_slope"):
+                 "displacement_kurtosis", "gaussianity_lag4", "psd_slope", "step_aging_ratio",
+                 "step_aging_exponent", "local_power_ratio", "power_autocorr_lag16",
+                 "log_msd_ratio_lag32"):
         assert f[name] == 0.0, name
+    assert f["tail_share"] == 1.0
 
 
 def test_degenerate_and_long_tracks_are_finite_without_warnings():

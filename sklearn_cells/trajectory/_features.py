@@ -27,7 +27,11 @@ _VACF_LAGS = (1, 2, 4, 8)  # doubling lags, as the AnDi feature entries use
 _GAUSSIANITY_LONG_LAG = 4  # long enough to average over steps, short enough for 10-point tracks
 _FRACTAL_DIMENSION_MAX = 10.0  # Katz-George diverges for a track that shuttles on one step
 _EXACT_DIAMETER_POINTS = 64  # up to here all pairs cost less than a convex hull
-_SAXTON = (0.2048, 0.25117)  # Saxton's (1993) fit of the 2-D escape probability
+_SAXTON = (0.2048, 0.25117)
+_MSD_RATIO_LAGS = (2, 4, 8, 16, 32)
+_POWER_AUTOCORR_LAGS = (4, 16)  # lag 1 is speed_autocorr_lag1
+_LOCAL_WINDOW = 8  # steps per window of the local power ratio
+_TAIL_FRACTION = 0.1  # the largest tenth of the steps  # Saxton's (1993) fit of the 2-D escape probability
 # x, x + y, y, y - x: their maxima then minima go round the octagon counter-clockwise
 _OCTAGON_DIRECTIONS = np.array([[1.0, 1.0, 0.0, -1.0], [0.0, 1.0, 1.0, 1.0]])
 _PREVIOUS_CORNER = np.roll(np.arange(8), 1)
@@ -57,6 +61,12 @@ _COMMON_FEATURES = (
     "gaussianity_lag1",
     f"gaussianity_lag{_GAUSSIANITY_LONG_LAG}",
     "psd_slope",
+    "step_aging_ratio",
+    "step_aging_exponent",
+    "local_power_ratio",
+    "tail_share",
+    *(f"power_autocorr_lag{lag}" for lag in _POWER_AUTOCORR_LAGS),
+    *(f"log_msd_ratio_lag{lag}" for lag in _MSD_RATIO_LAGS),
 )
 
 
@@ -97,19 +107,6 @@ def _msd_fit(r: np.ndarray, max_lag_fraction: float) -> tuple[float, float]:
         return slope, 1.0
     residual = y - slope * x
     return slope, float(np.clip(1.0 - np.dot(residual, residual) / ss_tot, 0.0, 1.0))
-
-
-def _lag1_correlation(a: np.ndarray) -> float:
-    """Pearson correlation of ``a[:-1]`` with ``a[1:]``; 0 when undefined."""
-    if a.shape[0] < 3:
-        return 0.0
-    x, y = a[:-1] - a[:-1].mean(), a[1:] - a[1:].mean()
-    # Rounding noise of a constant series must not look like a correlation.
-    floor = (1e-10 * np.abs(a).mean()) ** 2 * x.shape[0]
-    xx, yy = np.dot(x, x), np.dot(y, y)
-    if xx <= floor or yy <= floor or xx == 0 or yy == 0:
-        return 0.0
-    return float(np.dot(x, y) / np.sqrt(xx * yy))
 
 
 def _outside_octagon(p: np.ndarray) -> np.ndarray:
@@ -246,6 +243,71 @@ def _psd_slope(r: np.ndarray, path: float) -> float:
     return float(np.dot(x, np.log(power[positive])) / np.dot(x, x))
 
 
+def _step_aging(sq_len: np.ndarray) -> tuple[float, float]:
+    """Log ratio of the mean squared step of the second half to the first, and
+    the slope of log squared step against log time; 0 and 0 where undefined."""
+    n_steps = sq_len.shape[0]
+    power = sq_len.mean()
+    if n_steps < 2 or power <= 0:
+        return 0.0, 0.0
+    half = n_steps // 2
+    first, second = sq_len[:half].mean(), sq_len[half:].mean()
+    ratio = float(np.log(second / first)) if first > 0 and second > 0 else 0.0
+    if n_steps < 3:
+        return ratio, 0.0
+    x = np.log(np.arange(1.0, n_steps + 1.0))
+    x -= x.mean()
+    # the floor keeps still steps (waits) finite, relative to the track's own scale
+    return ratio, float(np.dot(x, np.log(sq_len + 1e-6 * power)) / np.dot(x, x))
+
+
+def _local_power_ratio(sq_len: np.ndarray) -> float:
+    """``log(w var(window means) / var)`` of the squared steps in windows of ``w`` steps."""
+    window = min(_LOCAL_WINDOW, max(1, sq_len.shape[0] // 2))
+    n_windows = sq_len.shape[0] // window
+    if n_windows < 2:
+        return 0.0
+    used = sq_len[: n_windows * window]
+    variance, between = used.var(), used.reshape(n_windows, window).mean(axis=1).var()
+    if variance <= 1e-20 * used.mean() ** 2 or between <= 0:
+        return 0.0
+    return float(np.log(window * between / variance))
+
+
+def _tail_share(sq_len: np.ndarray) -> float:
+    """Share of ``sum |s_t|^2`` in the largest tenth of the steps (at least one)."""
+    n_tail = int(np.ceil(_TAIL_FRACTION * sq_len.shape[0]))
+    total = sq_len.sum()
+    if total <= 0:
+        return n_tail / sq_len.shape[0]  # equal steps
+    return float(np.partition(sq_len, -n_tail)[-n_tail:].sum() / total)
+
+
+def _lagged_correlation(a: np.ndarray, lag: int) -> float:
+    """Pearson correlation of ``a[:-lag]`` with ``a[lag:]``; 0 when undefined."""
+    if a.shape[0] < lag + 2:
+        return 0.0
+    x, y = a[:-lag] - a[:-lag].mean(), a[lag:] - a[lag:].mean()
+    # Rounding noise of a constant series must not look like a correlation.
+    floor = (1e-10 * np.abs(a).mean()) ** 2 * x.shape[0]
+    xx, yy = np.dot(x, x), np.dot(y, y)
+    if xx <= floor or yy <= floor or xx == 0 or yy == 0:
+        return 0.0
+    return float(np.dot(x, y) / np.sqrt(xx * yy))
+
+
+def _log_msd_ratios(r: np.ndarray, power: float) -> list[float]:
+    """``log(MSD(k) / (k MSD(1)))`` at lags ``min(L, N)``; 0 for a still track."""
+    n_steps = r.shape[0] - 1
+    ratios = []
+    for lag in _MSD_RATIO_LAGS:
+        lag = min(lag, n_steps)
+        d = r[lag:] - r[:-lag]
+        msd = np.einsum("ij,ij->", d, d) / d.shape[0]
+        ratios.append(float(np.log(msd / (lag * power))) if power > 0 and msd > 0 else 0.0)
+    return ratios
+
+
 @functools.lru_cache(maxsize=1024)
 def _centred_log_frequencies(n_low: int) -> tuple[np.ndarray, float]:
     x = np.log(np.arange(1, n_low + 1))
@@ -330,7 +392,7 @@ def _trajectory_features(r: np.ndarray, dt: float, max_lag_fraction: float) -> n
     speed_stats = [step_len.mean(), np.median(step_len), step_len.std(), step_len.max()]
     features = [
         *(np.ldexp(speed_stats, exponent) / dt),
-        _lag1_correlation(step_len),  # slow drift of speed, as in superstatistical walks
+        _lagged_correlation(step_len, 1),  # slow drift of speed, as in superstatistical walks
         cos_mean,
         angle_mean,
         straightness,
@@ -350,6 +412,11 @@ def _trajectory_features(r: np.ndarray, dt: float, max_lag_fraction: float) -> n
         _gaussianity(sq_len, n_dims),
         _gaussianity(np.einsum("ij,ij->i", long_disp, long_disp), n_dims),
         _psd_slope(r, path) if moving else 0.0,
+        *_step_aging(sq_len),
+        _local_power_ratio(sq_len),
+        _tail_share(sq_len),
+        *(_lagged_correlation(sq_len, lag) for lag in _POWER_AUTOCORR_LAGS),
+        *_log_msd_ratios(r, power),
     ]
     features.extend(np.ldexp(steps.std(axis=0), exponent) / dt)
     if n_dims == 3:
@@ -463,7 +530,32 @@ class TrajectoryFeatures(TransformerMixin, BaseEstimator):
       of the positive frequencies: about -2 for a random walk,
       ``-(1 + alpha)`` for fractional Brownian motion of MSD exponent
       ``alpha`` (neutral 0 with fewer than 4 points, and for a straight
-      track).
+      track);
+    - ``log_msd_ratio_lag2``, ``_lag4``, ... ``_lag32``:
+      ``log(MSD(k) / (k MSD(1)))`` at ``k = min(lag, N)``: 0 for a random
+      walk, ``log k`` for a straight line, negative for confinement
+      (neutral 0).
+
+    Diffusivity over time, which separates the models of the AnDi challenge
+    whose time-averaged MSD looks alike (scaled Brownian motion ages, the
+    annealed transient time model switches diffusivity, continuous-time
+    random walks wait and jump) [12]_:
+
+    - ``step_aging_ratio``: ``log(<|s_t|^2>_second half / <|s_t|^2>_first half)``,
+      0 without ageing (neutral 0);
+    - ``step_aging_exponent``: slope of ``log(|s_t|^2 + 1e-6 MSD(1))`` against
+      ``log t``, ``t = 1 .. N``: ``alpha - 1`` for scaled Brownian motion of
+      exponent ``alpha`` (neutral 0 with fewer than 3 steps);
+    - ``local_power_ratio``: ``log(w var(m_j) / var(|s_t|^2))`` with ``m_j``
+      the mean of ``|s_t|^2`` over the ``j``-th window of
+      ``w = min(8, N // 2)`` steps: 0 when the squared steps are independent,
+      positive when the diffusivity persists over windows (neutral 0 with
+      fewer than 2 windows);
+    - ``tail_share``: share of ``sum |s_t|^2`` in the largest tenth (at least
+      one) of the squared steps: flights and jumps (neutral: the share of
+      equal steps);
+    - ``power_autocorr_lag4``, ``_lag16``: correlation of ``|s_t|^2`` with
+      ``|s_t+k|^2`` (neutral 0 with fewer than ``k + 2`` steps).
 
     Per axis:
 
@@ -517,6 +609,10 @@ class TrajectoryFeatures(TransformerMixin, BaseEstimator):
        7686-7691 (2014).
     .. [11] A. Eke et al., "Physiological time series: distinguishing fractal
        noises from motions", Pflügers Arch. 439, 403-415 (2000).
+    .. [12] P. Kowalek, H. Loch-Olszewska, Ł. Łaszczuk, J. Opała and J.
+       Szwabiński, "Boosting the performance of anomalous diffusion
+       classifiers with the proper choice of features", J. Phys. A 55,
+       244005 (2022).
 
     Examples
     --------
@@ -525,7 +621,7 @@ class TrajectoryFeatures(TransformerMixin, BaseEstimator):
     >>> tf = TrajectoryFeatures(dt=2.0)
     >>> F = tf.fit_transform([line])
     >>> F.shape
-    (1, 28)
+    (1, 39)
     >>> features = dict(zip(tf.get_feature_names_out(), F[0]))
     >>> print(features["speed_mean"], features["straightness"], round(features["msd_exponent"], 6))
     0.5 1.0 2.0
