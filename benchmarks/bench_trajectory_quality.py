@@ -6,7 +6,8 @@ list of splits per data set, the same splits for every model) of
 * ``default``: ``make_pipeline(VelocityTransformer(), TrajectoryScaler(),
   LSTMTrajectoryClassifier(random_state=0))``, the library's defaults;
   ``default_seed1``, ``default_seed2``: the same with ``random_state=1, 2`` (the
-  seed-to-seed spread); ``no_track_features``: the same with ``track_features=False``;
+  seed-to-seed spread); ``no_boosting``: the same with ``feature_boosting=False``;
+  ``no_track_features``: the same with ``track_features=False``;
 * ``lstm``, ``gru``, ``cnn_lstm``: the same pipeline with
   ``LSTMTrajectoryClassifier(architecture=..., bidirectional=..., random_state=0)``
   (bidirectional only for ``cnn_lstm``); when ``lstm`` has exactly the default's
@@ -95,10 +96,10 @@ DEFAULT_ESSEN = DEFAULT_LEUKO.with_name("leuko_essen_tracks.csv.gz")
 
 ROWS = ("make_trajectories", "leuko", "leuko_essen", "long_range", "official_2k",
         "official_10k", "andi_2k", "andi_10k")
-MODELS = ("default", "default_seed1", "default_seed2", "no_track_features", "lstm", "gru",
-          "cnn_lstm", "svc", "hgb")
-NEURAL = ("default", "default_seed1", "default_seed2", "no_track_features", "lstm", "gru",
-          "cnn_lstm")
+MODELS = ("default", "default_seed1", "default_seed2", "no_boosting", "no_track_features",
+          "lstm", "gru", "cnn_lstm", "svc", "hgb")
+NEURAL = ("default", "default_seed1", "default_seed2", "no_boosting", "no_track_features",
+          "lstm", "gru", "cnn_lstm")
 ARCHITECTURES = {"lstm": False, "gru": False, "cnn_lstm": True}  # name -> bidirectional
 MAIN_METRIC = {"make_trajectories": "accuracy", "leuko": "macro_f1", "leuko_essen": "macro_f1",
                "long_range": "accuracy", "official_2k": "micro_f1", "official_10k": "micro_f1",
@@ -202,6 +203,8 @@ def make_model(name: str, quick: bool):
         return _neural(LSTMTrajectoryClassifier(random_state=0), quick)
     if name.startswith("default_seed"):
         return _neural(LSTMTrajectoryClassifier(random_state=int(name[-1])), quick)
+    if name == "no_boosting":
+        return _neural(LSTMTrajectoryClassifier(feature_boosting=False, random_state=0), quick)
     if name == "no_track_features":
         return _neural(LSTMTrajectoryClassifier(track_features=False, random_state=0), quick)
     if name in ARCHITECTURES:
@@ -300,8 +303,9 @@ def write_markdown(results, path: Path, quick: bool):
              "folds. Main metric per row: accuracy (make_trajectories, long_range), macro-F1 "
              "(leuko, leuko_essen), micro-F1 = accuracy (AnDi: official generator and ours). "
              "`hgb` uses `class_weight=\"balanced\"` on every row. `default_seed1/2`: the "
-             "default with `random_state=1/2`; `no_track_features`: the default without the "
-             "whole-track feature branch.",
+             "default with `random_state=1/2`; `no_boosting`: the default without the gradient "
+             "boosting blended in (`feature_boosting=False`); `no_track_features`: the default "
+             "without the whole-track feature branch (and so without boosting).",
              ""]
     if "lstm" in models and any(results["rows"][r]["models"].get("lstm", {}).get("same_as")
                                 for r in rows):

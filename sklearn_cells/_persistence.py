@@ -11,6 +11,8 @@ if it names any other:
   :class:`sklearn.base.BaseEstimator`: transformers, samplers, pipelines,
   classifiers) defined in ``sklearn_cells``, ``sklearn`` or ``imblearn``,
   skorch nets excepted (their unpickling runs pickle);
+- the trees of a fitted ``HistGradientBoosting*`` model (``TreePredictor``,
+  which holds numpy arrays only);
 - what skops itself trusts: built-in values and containers, numpy arrays and
   dtypes, and the scikit-learn types it knows.
 
@@ -38,10 +40,15 @@ from ._net_state import resolve_class
 __all__ = ["load", "save"]
 
 _PACKAGES = ("sklearn_cells", "sklearn", "imblearn")
+# Plain data holders inside allowed estimators (a fitted HistGradientBoosting*
+# keeps its trees as these): arrays and numbers, no code.
+_DATA_TYPES = frozenset({"sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor"})
 
 
 def _is_allowed(type_name: str) -> bool:
-    """Whether ``type_name`` is an estimator class of an allowed package."""
+    """Whether ``type_name`` is an estimator class of an allowed package, or data."""
+    if type_name in _DATA_TYPES:
+        return True
     cls = resolve_class(type_name, _PACKAGES, BaseEstimator)
     return cls is not None and not issubclass(cls, NeuralNet)
 

@@ -298,7 +298,8 @@ class TorchEstimator(BaseEstimator):
     3. inside :func:`torch_seed_context`: hold out a validation split
        (:meth:`_validation_split`, always from the derived seed), build the
        datasets (``_make_datasets``) and the net (``_net_params``), train;
-    4. set the fitted attributes and ``net_``.
+    4. ``_after_training``: fit what builds on the trained net;
+    5. set the fitted attributes and ``net_``.
 
     Parameters shared by the subclasses (besides ``lr``, ``max_epochs``,
     ``batch_size``, ``device``, ``random_state`` and ``verbose``):
@@ -363,6 +364,9 @@ class TorchEstimator(BaseEstimator):
         """
         raise NotImplementedError
 
+    def _after_training(self, data: FitData, net, train_idx, valid_idx) -> None:
+        """Fit what builds on the trained ``net`` (fitted values go to ``data.fitted``)."""
+
     def _check_trained(self, net) -> None:
         """Raise if training failed (e.g. a non-finite loss)."""
         losses = [h["train_loss"] for h in net.history if "train_loss" in h]
@@ -422,6 +426,7 @@ class TorchEstimator(BaseEstimator):
                     torch.manual_seed(seed + len(net.history))
             net.partial_fit(train, None, epochs=1 if incremental else self.max_epochs)
             self._check_trained(net)
+            self._after_training(data, net, train_idx, valid_idx)
         for name, value in data.fitted.items():
             setattr(self, name, value)
         self.net_ = net

@@ -12,6 +12,7 @@ from sklearn_cells.trajectory._sequence_data import (
     SequenceDataset,
     TrainingCollate,
     dataset_statistics,
+    windowed_statistics,
 )
 
 NAMES = track_statistic_names()
@@ -40,6 +41,23 @@ def test_random_walk():
     assert s["log_kurtosis_lag1"] == pytest.approx(np.log(2.0), abs=0.1)  # 2-D Gaussian
     assert abs(s["velocity_autocorr_lag1"]) < 0.05
     assert s["straightness"] < 0.1
+    for name in ("log_aging_ratio", "aging_exponent", "log_local_power_ratio"):
+        assert abs(s[name]) < 0.1, name
+
+
+def test_ageing_switching_and_flights():
+    torch.manual_seed(2)
+    t = torch.arange(1.0, 2001.0)[None, :, None]
+    s = _stats(torch.randn(1, 2000, 2) * t ** -0.25)  # step variance ~ t^-0.5: subdiffusive ageing
+    assert s["aging_exponent"] == pytest.approx(-0.5, abs=0.1)
+    assert s["log_aging_ratio"] == pytest.approx(np.log(2**0.5 - 1), abs=0.15)
+    scale = torch.where((torch.arange(2000) // 50) % 2 == 0, 1.0, 10**0.5)[None, :, None]
+    assert _stats(torch.randn(1, 2000, 2) * scale)["log_local_power_ratio"] > 1.0
+    gaussian = _stats(torch.randn(1, 2000, 2))["tail_share"]
+    heavy = _stats(torch.distributions.StudentT(2.5).sample((1, 2000, 2)))["tail_share"]
+    assert heavy > gaussian + 0.1
+    still = track_statistics(torch.zeros(2, 30, 2), torch.tensor([30, 1]))
+    assert still[:, NAMES.index("tail_share")].tolist() == pytest.approx([3 / 30, 1.0])
 
 
 def test_circling_is_confined_and_round():
@@ -89,6 +107,35 @@ def test_training_batches_carry_statistics_of_whole_tracks():
     assert inputs["x"].shape[1] == 40  # the recurrent layers see crops ...
     np.testing.assert_allclose(inputs["features"].numpy(),  # ... the branch whole tracks
                                dataset_statistics(dataset, [0, 1, 2]), rtol=1e-5, atol=1e-5)
+
+
+def test_windowed_statistics_average_windows_of_the_training_length():
+    torch.manual_seed(3)
+    short, long = torch.randn(25, 2), torch.randn(90, 2)  # 90 steps: 3 windows of 30
+    stats = windowed_statistics([short, long], window=30)
+    torch.testing.assert_close(stats[0], track_statistics(short[None])[0])
+    windows = torch.stack([long[:30], long[30:60], long[60:]])
+    torch.testing.assert_close(stats[1], track_statistics(windows).mean(dim=0))
+    # 95 steps: 4 evenly spaced windows, the last one ending at the end
+    stats = windowed_statistics([torch.randn(95, 2)], window=30)
+    assert stats.shape == (1, len(NAMES)) and torch.isfinite(stats).all()
+
+
+def test_prediction_measures_statistics_on_spans_seen_in_training():
+    rng = np.random.RandomState(0)
+    X = [rng.normal(size=(20, 2)) for _ in range(20)]
+    y = np.repeat(["a", "b"], 10)
+    clf = LSTMTrajectoryClassifier(hidden_size=4, max_epochs=1, feature_boosting=False,
+                                  random_state=0).fit(X, y)
+    assert clf.max_track_length_ == 20
+    long = rng.normal(size=(60, 2)).astype(np.float32)
+    x = torch.as_tensor(long)[None]
+    with torch.no_grad():
+        expected = torch.softmax(clf.net_.module_(
+            x, features=windowed_statistics([x[0]], 20)), dim=1)
+        whole = torch.softmax(clf.net_.module_(x), dim=1)
+    np.testing.assert_allclose(clf.predict_proba([long]), expected.numpy(), rtol=1e-4, atol=1e-6)
+    assert not np.allclose(expected.numpy(), whole.numpy())
 
 
 def test_module_computes_the_statistics_it_is_not_given():

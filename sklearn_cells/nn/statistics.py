@@ -21,6 +21,8 @@ MSD_LAGS = (2, 4, 8, 16, 32, 64, 128, 256)
 AUTOCORR_LAGS = (1, 2, 4, 8, 16)
 SPEED_LAGS = (1, 4, 16)
 KURTOSIS_LAGS = (1, 4, 16)
+LOCAL_WINDOW = 8
+TAIL_FRACTION = 0.1
 _TINY = 1e-12
 
 
@@ -34,7 +36,8 @@ def track_statistic_names() -> list[str]:
         + [f"speed_autocorr_lag{lag}" for lag in SPEED_LAGS]
         + [f"log_kurtosis_lag{lag}" for lag in KURTOSIS_LAGS]
         + ["log_max_step_ratio", "turning_cos_mean", "outreach_ratio", "displacement_ratio",
-           "log_gyration_ratio", "asphericity"]
+           "log_gyration_ratio", "asphericity", "log_aging_ratio", "aging_exponent",
+           "log_local_power_ratio", "tail_share"]
     )
 
 
@@ -80,7 +83,16 @@ def track_statistics(x: torch.Tensor, lengths: torch.Tensor | None = None) -> to
       ``|r_n| / max_k |r_k|``;
     - ``log_gyration_ratio``: ``log(R_g^2 / (n P))``, the squared radius of
       gyration against a free walk's; ``asphericity``: of the gyration tensor,
-      ``sum_{i<j} (l_i - l_j)^2 / ((d - 1) (sum_i l_i)^2)`` (0 for round, 1 for a line).
+      ``sum_{i<j} (l_i - l_j)^2 / ((d - 1) (sum_i l_i)^2)`` (0 for round, 1 for a line);
+    - diffusivity over time, which separates ageing (scaled Brownian motion),
+      switching (transient trapping) and waiting (continuous-time random walks):
+      ``log_aging_ratio``, ``log`` of the mean squared step of the second half
+      over the first; ``aging_exponent``, the slope of ``log(|x_t|^2 + 1e-6 P)``
+      against ``log(t + 1)``; ``log_local_power_ratio``,
+      ``log(8 var(m_j) / var(|x_t|^2))`` over the means ``m_j`` of ``|x_t|^2``
+      in whole windows of 8 steps (0 for independent steps; 0 with fewer than
+      four windows; at least ``log 0.01``); ``tail_share``, the share of ``n P`` in the largest tenth of
+      the squared steps.
 
     Undefined ratios (a track that never moves) take their value for a
     random walk (0, 1, 1/6 for the gyration ratio, or the Gaussian kurtosis).
@@ -242,4 +254,56 @@ def _track_statistics(x: torch.Tensor, lengths: torch.Tensor | None) -> torch.Te
         out["asphericity"] = _safe_div(spread, (n_dims - 1) * trace**2, 0.0)
     else:
         out["asphericity"] = torch.ones(batch, device=device)
+    out.update(_diffusivity_over_time(sq, mask, lengths, power))
     return torch.stack([out[name] for name in track_statistic_names()], dim=1)
+
+
+def _diffusivity_over_time(sq: torch.Tensor, mask: torch.Tensor, lengths: torch.Tensor,
+                           power: torch.Tensor) -> dict[str, torch.Tensor]:
+    batch, n_steps = sq.shape
+    device, dtype = sq.device, sq.dtype
+    steps = torch.arange(n_steps, device=device)
+    half = (lengths // 2)[:, None]
+    first = mask * (steps[None, :] < half).to(dtype)
+    second = mask - first
+    first_mean, _ = _masked_mean(sq, first)
+    second_mean, _ = _masked_mean(sq, second)
+    ratio = torch.log(_safe_div(second_mean, first_mean, 1.0).clamp(min=1e-6))
+    out = {"log_aging_ratio": torch.where(first_mean > _TINY, ratio, torch.zeros_like(ratio))}
+
+    # least squares of log squared step on log time, over each track's own steps
+    log_t = torch.log1p(steps.to(dtype))[None, :].expand(batch, n_steps)
+    log_sq = torch.log(sq + 1e-6 * power[:, None] + _TINY)
+    count = mask.sum(dim=1).clamp(min=1)
+    mean_t = (log_t * mask).sum(1) / count
+    mean_sq = (log_sq * mask).sum(1) / count
+    centred_t = (log_t - mean_t[:, None]) * mask
+    slope = _safe_div((centred_t * (log_sq - mean_sq[:, None])).sum(1),
+                      (centred_t * centred_t).sum(1), 0.0)
+    out["aging_exponent"] = torch.where((lengths >= 3) & (power > _TINY), slope,
+                                        torch.zeros_like(slope))
+
+    n_windows = lengths // LOCAL_WINDOW
+    usable = n_steps // LOCAL_WINDOW * LOCAL_WINDOW
+    out["log_local_power_ratio"] = torch.zeros(batch, device=device)
+    if usable >= 4 * LOCAL_WINDOW:
+        window_mask = (steps[None, :usable] < (n_windows * LOCAL_WINDOW)[:, None]).to(dtype)
+        values = sq[:, :usable]
+        mean, _ = _masked_mean(values, window_mask)
+        variance = _masked_mean((values - mean[:, None]) ** 2, window_mask)[0]
+        windows = values.reshape(batch, -1, LOCAL_WINDOW).mean(dim=2)
+        valid = window_mask.reshape(batch, -1, LOCAL_WINDOW)[:, :, 0]
+        between = _masked_mean((windows - mean[:, None]) ** 2, valid)[0]
+        # four windows at least: the spread of two or three means is mostly chance
+        ok = (n_windows >= 4) & (variance > 1e-8 * mean * mean + _TINY) & (between > _TINY)
+        ratio = torch.log(_safe_div(LOCAL_WINDOW * between, variance, 1.0).clamp(min=0.01))
+        out["log_local_power_ratio"] = torch.where(ok, ratio, torch.zeros_like(ratio))
+
+    n_tail = torch.ceil(TAIL_FRACTION * lengths.to(dtype))
+    ranked = torch.sort(sq * mask, dim=1, descending=True).values
+    in_tail = (steps[None, :] < n_tail[:, None]).to(dtype)
+    total = (sq * mask).sum(1)
+    # a track that never moves: the share of equal steps
+    out["tail_share"] = _safe_div((ranked * in_tail).sum(1), total, 0.0) + torch.where(
+        total > _TINY, 0.0, 1.0) * n_tail / count
+    return out

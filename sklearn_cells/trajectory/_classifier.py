@@ -6,6 +6,8 @@ import numpy as np
 import torch
 from skorch.callbacks import LRScheduler
 from sklearn.base import ClassifierMixin
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.metrics import log_loss
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.validation import check_is_fitted
 from torch.optim.lr_scheduler import ReduceLROnPlateau
@@ -22,6 +24,7 @@ from ..base import (
 )
 from ..nn.lstm import ARCHITECTURES, LSTMSequenceClassifier
 from ._sequence_data import (
+    PredictionCollate,
     SequenceDataset,
     TrainingCollate,
     bucketed_loader,
@@ -88,8 +91,20 @@ class LSTMTrajectoryClassifier(ClassifierMixin, TorchEstimator):
         [-5, 5], and a statistic's standard deviation is floored at 0.1. The
         branch treats every input column as a velocity component: with
         ``TrajectoryScaler(per_trajectory=True)`` its log-scale column is
-        integrated as a drift, so turn the branch off there.
-    lr : float, default=3e-3
+        integrated as a drift, so turn the branch off there. At prediction, a
+        trajectory longer than every training trajectory (``max_track_length_``,
+        e.g. after training on windows of :class:`TrajectoryWindowSampler`)
+        gets the mean of its statistics over windows of that length, the
+        spans the branch was trained on.
+    feature_boosting : bool, default=True
+        With ``track_features``, also fit gradient boosting
+        (``HistGradientBoostingClassifier``, with the class weights of
+        ``class_weight``) on the training tracks' statistics and predict the
+        blend ``w p_network + (1 - w) p_boosting``. ``w`` is chosen from 0,
+        0.1, ..., 1 by the log-loss on the early-stopping validation split (0.5
+        without one). Trees read thresholds of a few statistics better than a
+        small network trained for a few epochs, and the blend lets the data
+        decide between them (see the user guide's trajectory benchmark).    lr : float, default=3e-3
         Initial learning rate.
     optimizer : {"adam", "rmsprop", "sgd"} or torch optimizer class, default="adam"
         The seed used RMSprop with lr 1e-3.
@@ -153,6 +168,12 @@ class LSTMTrajectoryClassifier(ClassifierMixin, TorchEstimator):
         Class labels (any sortable labels, strings too).
     n_features_in_ : int
         Dimensions per time step seen in ``fit``.
+    max_track_length_ : int
+        Steps of the longest training trajectory.
+    booster_ : HistGradientBoostingClassifier or None
+        The gradient boosting of ``feature_boosting`` (``None`` without it).
+    booster_weight_ : float
+        The network's weight ``w`` in the blend (1.0 without a booster).
     net_ : skorch.NeuralNet
         The trained net (its ``history`` holds losses and timings).
 
@@ -177,6 +198,7 @@ class LSTMTrajectoryClassifier(ClassifierMixin, TorchEstimator):
         dropout: float = 0.0,
         pooling: str = "mean",
         track_features: bool = True,
+        feature_boosting: bool = True,
         lr: float = 3e-3,
         optimizer="adam",
         lr_schedule: str | None = "plateau",
@@ -204,6 +226,7 @@ class LSTMTrajectoryClassifier(ClassifierMixin, TorchEstimator):
         self.dropout = dropout
         self.pooling = pooling
         self.track_features = track_features
+        self.feature_boosting = feature_boosting
         self.lr = lr
         self.optimizer = optimizer
         self.lr_schedule = lr_schedule
@@ -233,6 +256,7 @@ class LSTMTrajectoryClassifier(ClassifierMixin, TorchEstimator):
         "dropout": [real_in(0, 1, closed="left")],
         "pooling": [StrOptions({"mean", "last"})],
         "track_features": ["boolean"],
+        "feature_boosting": ["boolean"],
         "optimizer": [StrOptions(set(_OPTIMIZERS)), type],
         "lr_schedule": [StrOptions({"plateau"}), None],
         "max_train_length": [int_at_least(2), None],
@@ -243,7 +267,10 @@ class LSTMTrajectoryClassifier(ClassifierMixin, TorchEstimator):
 
     def __setstate__(self, state):
         # models pickled before the feature branch existed were trained without it
-        state = {"track_features": False, **dict(state)}
+        state = {"track_features": False, "feature_boosting": False, **dict(state)}
+        if "net_" in state:  # and measured statistics on whole tracks at prediction
+            state = {"max_track_length_": None, "booster_": None, "booster_weight_": 1.0,
+                     **state}
         super().__setstate__(state)
 
     # -- fitting ---------------------------------------------------------------
@@ -282,9 +309,13 @@ class LSTMTrajectoryClassifier(ClassifierMixin, TorchEstimator):
         all_classes, y_encoded = encode_class_labels(
             y, fitted_classes=None if reset else self.classes_, classes=classes
         )
+        longest = max(len(t) for t in trajectories)
+        if not reset and self.max_track_length_ is not None:
+            longest = max(longest, self.max_track_length_)
         return FitData(
             len(trajectories),
-            {"classes_": all_classes, "n_features_in_": trajectories[0].shape[1]},
+            {"classes_": all_classes, "n_features_in_": trajectories[0].shape[1],
+             "max_track_length_": longest},
             stratify=y_encoded,
             arrays={"dataset": SequenceDataset(trajectories, y_encoded), "y": y_encoded},
         )
@@ -356,6 +387,28 @@ class LSTMTrajectoryClassifier(ClassifierMixin, TorchEstimator):
             callbacks=callbacks,
         )
 
+    def _after_training(self, data, net, train_idx, valid_idx):
+        data.fitted.update(booster_=None, booster_weight_=1.0)
+        dataset, y = data.arrays["dataset"], data.arrays["y"]
+        if not (self.track_features and self.feature_boosting) or len(np.unique(y[train_idx])) < 2:
+            return
+        weights = self._class_weights(y[train_idx], data.fitted["classes_"])
+        booster = HistGradientBoostingClassifier(random_state=0).fit(
+            dataset_statistics(dataset, train_idx), y[train_idx],
+            sample_weight=None if weights is None else weights.numpy()[y[train_idx]])
+        weight = 0.5  # without held-out data, an even blend
+        if valid_idx is not None:
+            # the blend weight that predicts the held-out tracks best (ties: the network)
+            sequences = [dataset.sequences[i] for i in valid_idx]
+            proba, stats = _network_probabilities(net.module_, sequences, 256,
+                                                  data.fitted["max_track_length_"])
+            boosted = _booster_probabilities(booster, stats, proba.shape[1])
+            grid = np.linspace(1.0, 0.0, 11)
+            losses = [log_loss(y[valid_idx], w * proba + (1 - w) * boosted,
+                               labels=np.arange(proba.shape[1])) for w in grid]
+            weight = float(grid[int(np.argmin(losses))])
+        data.fitted.update(booster_=booster, booster_weight_=weight)
+
     # -- prediction ------------------------------------------------------------
 
     def predict_proba(self, X) -> np.ndarray:
@@ -364,17 +417,46 @@ class LSTMTrajectoryClassifier(ClassifierMixin, TorchEstimator):
         trajectories = check_trajectories(X, min_length=1, n_dims=self.n_features_in_)
         # Predict in length order so each batch holds similar lengths, then restore order.
         order = np.argsort([len(t) for t in trajectories], kind="stable")
-        dataset = SequenceDataset([trajectories[i] for i in order])
-        loader = DataLoader(
-            dataset, batch_size=max(self.batch_size, 256), collate_fn=collate_sequences
-        )
+        sequences = SequenceDataset([trajectories[i] for i in order]).sequences
         symmetries = None
         if self.test_time_augment and self.n_features_in_ >= 2:
             symmetries = _plane_symmetries()
-        chunks = []
-        with self._evaluation() as module:
+        statistics_length = self.max_track_length_ if self.track_features else None
+        proba, stats = _network_probabilities(self.net_.module_, sequences,
+                                              max(self.batch_size, 256), statistics_length,
+                                              symmetries)
+        if self.booster_ is not None:
+            proba = self.booster_weight_ * proba + (1 - self.booster_weight_) * (
+                _booster_probabilities(self.booster_, stats, proba.shape[1]))
+        out = np.empty_like(proba)
+        out[order] = proba
+        return out
+
+    def predict(self, X) -> np.ndarray:
+        """Predicted labels from ``classes_``, one per trajectory."""
+        check_is_fitted(self, "net_")
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+
+def _network_probabilities(module, sequences, batch_size, statistics_length=None,
+                           symmetries=None):
+    """Softmax outputs of ``module`` (in evaluation mode) for ``sequences``, and
+    the statistics its feature branch was given (``None`` without
+    ``statistics_length``), as float64 arrays."""
+    collate = collate_sequences
+    if statistics_length is not None:
+        collate = PredictionCollate(statistics_length)
+    loader = DataLoader([(x, 0) for x in sequences], batch_size=batch_size, collate_fn=collate)
+    device = next(module.parameters()).device
+    was_training = module.training
+    module.eval()
+    chunks, stats = [], []
+    try:
+        with torch.inference_mode():
             for batch, _ in loader:
-                batch = {k: v.to(self._device) for k, v in batch.items()}
+                batch = {k: v.to(device) for k, v in batch.items()}
+                if "features" in batch:
+                    stats.append(batch["features"].cpu())
                 if symmetries is None:
                     chunks.append(torch.softmax(module(**batch), dim=1).cpu())
                     continue
@@ -384,15 +466,19 @@ class LSTMTrajectoryClassifier(ClassifierMixin, TorchEstimator):
                     turned = torch.cat([x[..., :2] @ matrix.T, x[..., 2:]], dim=2)
                     proba = proba + torch.softmax(module(turned, **batch), dim=1)
                 chunks.append((proba / len(symmetries)).cpu())
-        proba = torch.cat(chunks).numpy().astype(np.float64)
-        out = np.empty_like(proba)
-        out[order] = proba
-        return out
+    finally:
+        module.train(was_training)
+    proba = torch.cat(chunks).numpy().astype(np.float64)
+    proba /= proba.sum(axis=1, keepdims=True)  # exactly, in float64
+    return proba, (torch.cat(stats).numpy() if stats else None)
 
-    def predict(self, X) -> np.ndarray:
-        """Predicted labels from ``classes_``, one per trajectory."""
-        check_is_fitted(self, "net_")
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+def _booster_probabilities(booster, stats: np.ndarray, n_classes: int) -> np.ndarray:
+    """The booster's probabilities with a column for every class, also those it
+    never saw in training (probability 0)."""
+    out = np.zeros((len(stats), n_classes))
+    out[:, booster.classes_] = booster.predict_proba(stats)
+    return out
 
 
 def _plane_symmetries() -> torch.Tensor:

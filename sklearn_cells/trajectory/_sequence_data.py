@@ -18,6 +18,7 @@ __all__ = [
     "SequenceDataset",
     "collate_sequences",
     "TrainingCollate",
+    "PredictionCollate",
     "LengthBucketSampler",
     "bucketed_loader",
     "dataset_statistics",
@@ -83,6 +84,50 @@ def dataset_statistics(dataset: SequenceDataset, indices, batch_size: int = 256)
     stats = np.empty((len(indices), out[0].shape[1]), dtype=np.float32)
     stats[by_length] = torch.cat(out).numpy()
     return stats
+
+
+def windowed_statistics(sequences, window: int) -> torch.Tensor:
+    """:func:`~sklearn_cells.nn.track_statistics` of each sequence; one longer than
+    ``window`` steps gets the mean over evenly spaced windows of ``window`` steps
+    that cover it.
+
+    Most statistics depend on the span they are measured over (straightness
+    falls as a random walk grows), so a model whose training tracks were at most
+    ``window`` steps long should see statistics measured on such spans.
+    """
+    pieces, owner = [], []
+    for i, x in enumerate(sequences):
+        n_windows = -(-len(x) // window)  # ceil
+        starts = np.linspace(0, len(x) - window, n_windows).round().astype(int) if (
+            n_windows > 1) else [0]
+        for start in starts:
+            pieces.append(x[start : start + window])
+            owner.append(i)
+    inputs, _ = collate_sequences([(piece, 0) for piece in pieces])
+    stats = track_statistics(inputs["x"], inputs.get("lengths"))
+    owner = torch.as_tensor(owner, device=stats.device)
+    total = torch.zeros(len(sequences), stats.shape[1], device=stats.device)
+    total.index_add_(0, owner, stats)
+    return total / torch.bincount(owner, minlength=len(sequences))[:, None]
+
+
+class PredictionCollate:
+    """Collate prediction batches with the statistics of :func:`windowed_statistics`.
+
+    Parameters
+    ----------
+    statistics_length : int
+        Length of the longest training sequence: longer sequences get their
+        statistics averaged over windows of this length.
+    """
+
+    def __init__(self, statistics_length: int) -> None:
+        self.statistics_length = statistics_length
+
+    def __call__(self, batch):
+        inputs, y = collate_sequences(batch)
+        inputs["features"] = windowed_statistics([x for x, _ in batch], self.statistics_length)
+        return inputs, y
 
 
 class TrainingCollate:
