@@ -12,7 +12,8 @@ The model hyperparameters are the demo's (``sklearn_cells._demo.make_lstm_pipeli
 weights "balanced".
 
 Training settings, all sections: the estimator runs with
-``early_stopping=False, lr_schedule=None, augment=False, max_train_length=None``
+``feature_boosting=False, early_stopping=False, lr_schedule=None, augment=False,
+max_train_length=None``
 (set here explicitly, whatever the demo sets; the estimator's defaults are early
 stopping on a validation split, a plateau LR schedule, random xy rotations and
 200-step training crops), so an epoch is one pass over the training batches and
@@ -154,7 +155,10 @@ ARCHITECTURES = (("lstm", False), ("gru", False), ("cnn_lstm", True))
 # One pass over the training batches per epoch, as in the hand-written loop: no
 # validation split, LR scheduler, augmentation or training crops (estimator defaults;
 # set here explicitly, whatever the demo sets, so the comparison is like for like).
+# The gradient boosting of feature_boosting is fitted once after training, not per
+# epoch, and the loop has none.
 LIKE_FOR_LIKE = {
+    "feature_boosting": False,
     "early_stopping": False,
     "lr_schedule": None,
     "augment": False,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from numbers import Integral, Real
@@ -27,7 +28,7 @@ from sklearn.utils._param_validation import (  # noqa: F401 (StrOptions is re-ex
 )
 from sklearn.utils.validation import check_is_fitted
 from skorch import NeuralNet
-from skorch.callbacks import EarlyStopping, ProgressBar
+from skorch.callbacks import Callback, EarlyStopping, ProgressBar
 from skorch.dataset import unpack_data
 from skorch.helper import predefined_split
 from skorch.history import History
@@ -147,6 +148,52 @@ def make_callbacks(
     return callbacks
 
 
+# Names skorch or the estimators give their own callbacks.
+_BUILTIN_CALLBACK_NAMES = frozenset({
+    "epoch_timer", "train_loss", "valid_loss", "valid_acc", "print_log", "early_stopping",
+    "progress_bar", "lr_schedule",
+})
+
+
+def check_callbacks(callbacks) -> list:
+    """``callbacks`` as a list, each a skorch ``Callback`` or a ``(name, Callback)`` pair
+    whose name is not one of the built-in callbacks'."""
+    if callbacks is None:
+        return []
+    for item in callbacks:
+        name, callback = item if isinstance(item, tuple) and len(item) == 2 else (None, item)
+        if not isinstance(callback, Callback) or not isinstance(name, (str, type(None))):
+            raise TypeError(
+                f"callbacks must hold skorch callbacks or (name, callback) pairs; got {item!r}. "
+                "Pass e.g. [skorch.callbacks.EpochScoring('accuracy')] or "
+                "[('acc', EpochScoring('accuracy'))]."
+            )
+        if name in _BUILTIN_CALLBACK_NAMES:
+            raise ValueError(
+                f"the callback name {name!r} is taken by a built-in callback; choose another "
+                "name (built-in behaviour has its own parameters, e.g. early_stopping and "
+                "n_iter_no_change)."
+            )
+    return list(callbacks)
+
+
+def _train(net, dataset, epochs: int) -> bool:
+    """``net.partial_fit(dataset, epochs=epochs)`` that tells whether it was interrupted.
+
+    skorch ends training quietly on ``KeyboardInterrupt``; the estimators warn.
+    """
+    if not net.initialized_:
+        net.initialize()
+    net.notify("on_train_begin", X=dataset, y=None)
+    interrupted = False
+    try:
+        net.fit_loop(dataset, None, epochs=epochs)
+    except KeyboardInterrupt:
+        interrupted = True
+    net.notify("on_train_end", X=dataset, y=None)
+    return interrupted
+
+
 class _Integer(Interval):
     """An integer interval that, unlike scikit-learn's, refuses booleans."""
 
@@ -251,6 +298,18 @@ class MixedPrecisionNet(NeuralNet):
         return {"loss": loss, "y_pred": y_pred}
 
 
+class ClassifierNet(MixedPrecisionNet):
+    """A net whose ``predict`` gives class indices, as skorch's classifiers do.
+
+    Its ``predict_proba`` applies the softmax that skorch infers from the
+    cross-entropy criterion, so that scikit-learn scorers in skorch callbacks
+    (``EpochScoring("accuracy")``) see class indices and probabilities, not logits.
+    """
+
+    def predict(self, X):
+        return self.predict_proba(X).argmax(axis=1)
+
+
 @functools.cache
 def _accelerated(net_class: type) -> type:
     """``net_class`` with skorch's ``AccelerateMixin`` (Hugging Face accelerate)."""
@@ -317,8 +376,13 @@ class TorchEstimator(BaseEstimator):
         optimizer.
     callbacks : list of skorch callbacks or None
         Added after the built-in ones, e.g. ``skorch.callbacks.Checkpoint``
-        or ``LRScheduler``. Every fit uses fresh copies, so the estimator
-        stays clone- and search-safe.
+        or ``LRScheduler``; each a ``Callback`` or a ``(name, Callback)`` pair
+        whose name is not a built-in one (``early_stopping``,
+        ``lr_schedule``, ``progress_bar``, skorch's ``train_loss``, ...).
+        Every fit uses fresh copies, so the estimator stays clone- and
+        search-safe. A ``KeyboardInterrupt`` during training ends the fit with
+        a warning, keeps the weights trained so far (the best ones with early
+        stopping) and sets ``fit_interrupted_``.
     accelerator : accelerate.Accelerator or None
         Train through Hugging Face accelerate (skorch's ``AccelerateMixin``):
         data-parallel on several GPUs when the script is started with
@@ -364,7 +428,8 @@ class TorchEstimator(BaseEstimator):
         """
         raise NotImplementedError
 
-    def _after_training(self, data: FitData, net, train_idx, valid_idx) -> None:
+    def _after_training(self, data: FitData, net, train_idx, valid_idx, *,
+                        incremental: bool) -> None:
         """Fit what builds on the trained ``net`` (fitted values go to ``data.fitted``)."""
 
     def _check_trained(self, net) -> None:
@@ -416,6 +481,12 @@ class TorchEstimator(BaseEstimator):
                         group["initial_lr"] = self.lr
                 if getattr(self, "accelerator", None) is None:
                     net.set_params(device=device)
+                # the callbacks set now, beside the built-in ones of the first fit
+                builtin = [c for c in net.callbacks
+                           if isinstance(c, tuple) and c[0] in _BUILTIN_CALLBACK_NAMES]
+                user = check_callbacks(getattr(self, "callbacks", None))
+                net.callbacks = builtin + clone(user, safe=False)
+                net.initialize_callbacks()
             else:
                 net = self._build_net(data, train_idx, device, train_split,
                                       early_stopping=early_stopping, incremental=incremental)
@@ -424,9 +495,18 @@ class TorchEstimator(BaseEstimator):
                     net.module_.load_state_dict(self.net_.module_.state_dict())
                     net.history = History(self.net_.history)
                     torch.manual_seed(seed + len(net.history))
-            net.partial_fit(train, None, epochs=1 if incremental else self.max_epochs)
+            epochs_before = len(net.history)
+            interrupted = _train(net, train, epochs=1 if incremental else self.max_epochs)
             self._check_trained(net)
-            self._after_training(data, net, train_idx, valid_idx)
+            self._after_training(data, net, train_idx, valid_idx, incremental=incremental)
+        if interrupted:
+            done = sum("dur" in row for row in net.history[epochs_before:])
+            warnings.warn(
+                f"training was interrupted (KeyboardInterrupt) after {done} complete epoch(s) "
+                f"of this fit; {type(self).__name__} keeps the weights it has (with early "
+                "stopping, the best on the validation split) and sets fit_interrupted_=True. "
+                "Fit again to train fully.", UserWarning, stacklevel=3)
+        data.fitted["fit_interrupted_"] = interrupted
         for name, value in data.fitted.items():
             setattr(self, name, value)
         self.net_ = net
@@ -436,7 +516,8 @@ class TorchEstimator(BaseEstimator):
         params = self._net_params(data, train_idx, early_stopping=early_stopping,
                                   incremental=incremental)
         builtin = params.pop("callbacks", [])
-        user = clone(list(self.callbacks or []), safe=False) if hasattr(self, "callbacks") else []
+        user = clone(check_callbacks(self.callbacks), safe=False) if hasattr(
+            self, "callbacks") else []
         callbacks = make_callbacks(
             self.verbose, early_stopping=early_stopping,
             n_iter_no_change=getattr(self, "n_iter_no_change", 5), extra=builtin,
@@ -478,8 +559,17 @@ class TorchEstimator(BaseEstimator):
             _, counts = np.unique(stratify, return_counts=True)
             if counts.min() < 2 or min(n_valid, n - n_valid) < len(counts):
                 stratify = None
-        return train_test_split(np.arange(n), test_size=n_valid, stratify=stratify,
-                                random_state=seed)
+        train, valid = train_test_split(np.arange(n), test_size=n_valid, stratify=stratify,
+                                        random_state=seed)
+        if data.stratify is not None:
+            missing = np.setdiff1d(data.stratify, data.stratify[train])
+            if missing.size:
+                raise ValueError(
+                    f"early_stopping holds out {len(valid)} of {n} samples for validation, "
+                    f"which leaves {missing.size} class(es) with no training sample. Pass more "
+                    "samples per class or early_stopping=False."
+                )
+        return train, valid
 
     # -- inference ---------------------------------------------------------------
 

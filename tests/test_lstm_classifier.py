@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import torch
 from imblearn.pipeline import make_pipeline
+from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
 from sklearn_cells import (
@@ -15,6 +16,7 @@ from sklearn_cells import (
 )
 from sklearn_cells.datasets import make_trajectories
 from sklearn_cells.nn.lstm import LSTMSequenceClassifier
+from sklearn_cells.trajectory._sequence_data import windowed_statistics
 
 
 def _data(n=12, n_steps=60, random_state=0):
@@ -322,3 +324,29 @@ def test_masked_path_equals_torch_packed_lstm(pooling, bidirectional):
         out, _ = pad_packed_sequence(packed_out, batch_first=True)
         expected = module.head(out.sum(dim=1) / lengths[:, None])
     torch.testing.assert_close(module(x, lengths=lengths), expected)
+
+
+def test_feature_boosting_blends_gradient_boosting_on_the_statistics():
+    X, y = _data(n=30, n_steps=40)
+    X_test, y_test = _data(n=10, n_steps=40, random_state=1)
+    pipe = make_pipeline(VelocityTransformer(dt=5.0), TrajectoryScaler(),
+                         LSTMTrajectoryClassifier(hidden_size=8, max_epochs=3, random_state=0))
+    clf = pipe.fit(X, y)[-1]
+    assert isinstance(clf.booster_, HistGradientBoostingClassifier)
+    assert clf.booster_weight_ in np.round(np.linspace(0, 1, 11), 10)
+    V = pipe[:-1].transform(X_test)
+    blended = clf.predict_proba(V)
+    booster, weight = clf.booster_, clf.booster_weight_
+    clf.booster_ = None  # the network alone
+    network = clf.predict_proba(V)
+    stats = windowed_statistics([torch.as_tensor(v, dtype=torch.float32) for v in V],
+                                clf.max_track_length_).numpy()
+    expected = weight * network + (1 - weight) * booster.predict_proba(stats)
+    np.testing.assert_allclose(blended, expected, rtol=1e-5, atol=1e-6)
+
+    off = LSTMTrajectoryClassifier(hidden_size=8, max_epochs=1, feature_boosting=False,
+                                   random_state=0).fit(V, y_test)
+    assert off.booster_ is None and off.booster_weight_ == 1.0
+    # partial_fit trains the network alone: the booster would need all data at once
+    clf.booster_ = booster
+    assert clf.partial_fit(V, y_test).booster_ is None

@@ -41,7 +41,7 @@ ADDED = [
     "step_aging_ratio",
     "step_aging_exponent",
     "local_power_ratio",
-    "tail_share",
+    "tail_power_ratio",
     "power_autocorr_lag4",
     "power_autocorr_lag16",
     "log_msd_ratio_lag2",
@@ -125,9 +125,9 @@ def test_straight_line(n_dims, n_points):
     assert f["trappedness"] == 0.0
     assert f["displacement_kurtosis"] == 0.0  # no spread of steps: neutral
     assert f["psd_slope"] == 0.0  # nothing left after end-matching: neutral
-    for lag in (2, 4, 8, 16, 32):
-        assert f[f"log_msd_ratio_lag{lag}"] == pytest.approx(np.log(min(lag, n_points - 1)))
-    assert f["tail_share"] == pytest.approx(np.ceil((n_points - 1) / 10) / (n_points - 1))
+    for lag in (2, 4, 8, 16, 32):  # beyond the track: the fitted power law, exact here
+        assert f[f"log_msd_ratio_lag{lag}"] == pytest.approx(np.log(lag))
+    assert f["tail_power_ratio"] == pytest.approx(1.0)
     for name in ("step_aging_ratio", "step_aging_exponent", "local_power_ratio"):
         assert f[name] == pytest.approx(0.0, abs=1e-9), name
     # |r|^4 / <|r|^2>^2 = 1 for equal displacements
@@ -230,10 +230,10 @@ def test_ageing_and_switching_diffusivity():
     assert switching["step_aging_ratio"].std() < 0.2  # no trend over time
 
 
-def test_tail_share_and_msd_ratios_see_flights_and_confinement():
+def test_tail_power_ratio_and_msd_ratios_see_flights_and_persistence():
     gaussian = _columns(_walks(10, 1000, seed=16))
     heavy = _columns(_walks(10, 1000, seed=16, steps=lambda rng: rng.standard_t(2.5, size=(999, 2))))
-    assert np.median(heavy["tail_share"]) > np.median(gaussian["tail_share"]) + 0.1
+    assert np.median(heavy["tail_power_ratio"]) > np.median(gaussian["tail_power_ratio"]) + 1
     persistent = _columns(_walks(10, 1000, seed=17, persistence=0.9))
     assert persistent["log_msd_ratio_lag32"].min() > 1.5  # MSD grows faster than the lag
 
@@ -347,7 +347,7 @@ def test_constant_tracks_give_documented_neutral_values(n_dims, n_points):
     expected = dict.fromkeys(f, 0.0)
     expected.update(turning_angle_abs_mean=np.pi / 2, overall_angle=np.pi / 2,
                     fractal_dimension=1.0, max_excursion=1.0,
-                    tail_share=np.ceil((n_points - 1) / 10) / (n_points - 1))
+                    tail_power_ratio=1.0)
     assert f == pytest.approx(expected)
 
 
@@ -367,7 +367,7 @@ def test_two_point_tracks_give_documented_neutral_values(n_dims):
                  "step_aging_exponent", "local_power_ratio", "power_autocorr_lag16",
                  "log_msd_ratio_lag32"):
         assert f[name] == 0.0, name
-    assert f["tail_share"] == 1.0
+    assert f["tail_power_ratio"] == 1.0
 
 
 def test_degenerate_and_long_tracks_are_finite_without_warnings():

@@ -22,6 +22,7 @@ from skorch.dataset import Dataset
 from torch import nn
 
 from ..base import (
+    ClassifierNet,
     FitData,
     StrOptions,
     TorchEstimator,
@@ -312,6 +313,7 @@ class LipNetClassifier(ClassifierMixin, TorchEstimator):
         self.random_state = random_state
         self.verbose = verbose
 
+    _net_class = ClassifierNet  # predict gives class indices (skorch's scorers)
     _parameter_constraints: dict = {
         **TorchEstimator._parameter_constraints,
         "architecture": [StrOptions(set(LIPNET_ARCHITECTURES))],

@@ -14,6 +14,7 @@ from torch.optim.lr_scheduler import ReduceLROnPlateau
 from torch.utils.data import DataLoader, Subset
 
 from ..base import (
+    ClassifierNet,
     FitData,
     StrOptions,
     TorchEstimator,
@@ -104,7 +105,10 @@ class LSTMTrajectoryClassifier(ClassifierMixin, TorchEstimator):
         0.1, ..., 1 by the log-loss on the early-stopping validation split (0.5
         without one). Trees read thresholds of a few statistics better than a
         small network trained for a few epochs, and the blend lets the data
-        decide between them (see the user guide's trajectory benchmark).    lr : float, default=3e-3
+        decide between them (see the user guide's trajectory benchmark).
+        ``partial_fit`` trains the network alone and predicts with it alone:
+        the booster needs the whole data set at once; so do fits on fewer than
+        40 training tracks, too few for the trees to split.    lr : float, default=3e-3
         Initial learning rate.
     optimizer : {"adam", "rmsprop", "sgd"} or torch optimizer class, default="adam"
         The seed used RMSprop with lr 1e-3.
@@ -247,6 +251,7 @@ class LSTMTrajectoryClassifier(ClassifierMixin, TorchEstimator):
         self.random_state = random_state
         self.verbose = verbose
 
+    _net_class = ClassifierNet  # predict gives class indices (skorch's scorers)
     _parameter_constraints: dict = {
         **TorchEstimator._parameter_constraints,
         "architecture": [StrOptions(set(ARCHITECTURES))],
@@ -387,13 +392,18 @@ class LSTMTrajectoryClassifier(ClassifierMixin, TorchEstimator):
             callbacks=callbacks,
         )
 
-    def _after_training(self, data, net, train_idx, valid_idx):
+    def _after_training(self, data, net, train_idx, valid_idx, *, incremental):
         data.fitted.update(booster_=None, booster_weight_=1.0)
         dataset, y = data.arrays["dataset"], data.arrays["y"]
-        if not (self.track_features and self.feature_boosting) or len(np.unique(y[train_idx])) < 2:
+        booster = HistGradientBoostingClassifier(random_state=0)
+        # below two leaves' worth of tracks the trees cannot split: they would only
+        # predict the class frequencies
+        too_few = len(train_idx) < 2 * booster.min_samples_leaf
+        if (incremental or not (self.track_features and self.feature_boosting) or too_few
+                or len(np.unique(y[train_idx])) < 2):
             return
         weights = self._class_weights(y[train_idx], data.fitted["classes_"])
-        booster = HistGradientBoostingClassifier(random_state=0).fit(
+        booster.fit(
             dataset_statistics(dataset, train_idx), y[train_idx],
             sample_weight=None if weights is None else weights.numpy()[y[train_idx]])
         weight = 0.5  # without held-out data, an even blend

@@ -64,7 +64,7 @@ _COMMON_FEATURES = (
     "step_aging_ratio",
     "step_aging_exponent",
     "local_power_ratio",
-    "tail_share",
+    "tail_power_ratio",
     *(f"power_autocorr_lag{lag}" for lag in _POWER_AUTOCORR_LAGS),
     *(f"log_msd_ratio_lag{lag}" for lag in _MSD_RATIO_LAGS),
 )
@@ -83,10 +83,10 @@ def _msd_lags(max_lag: int) -> np.ndarray:
     return lags
 
 
-def _msd_fit(r: np.ndarray, max_lag_fraction: float) -> tuple[float, float]:
+def _msd_fit(r: np.ndarray, max_lag_fraction: float) -> tuple[float, float] | None:
     """Slope and R^2 of log MSD against log lag over lags ``1 .. max_lag_fraction * T``.
 
-    Both are 0 when fewer than two lags have motion (no line to fit).
+    ``None`` when fewer than two lags have motion (no line to fit).
     """
     n_points = r.shape[0]
     lags = _msd_lags(min(n_points - 1, max(2, int(max_lag_fraction * n_points))))
@@ -96,7 +96,7 @@ def _msd_fit(r: np.ndarray, max_lag_fraction: float) -> tuple[float, float]:
         msd[i] = np.einsum("ij,ij->", d, d) / d.shape[0]
     moving = msd > 0  # log(0) is undefined; a cell that never moves has no exponent
     if moving.sum() < 2:
-        return 0.0, 0.0
+        return None
     # least-squares slope of log MSD on log lag
     x, y = np.log(lags[moving]), np.log(msd[moving])
     x = x - x.mean()
@@ -274,13 +274,14 @@ def _local_power_ratio(sq_len: np.ndarray) -> float:
     return float(np.log(window * between / variance))
 
 
-def _tail_share(sq_len: np.ndarray) -> float:
-    """Share of ``sum |s_t|^2`` in the largest tenth of the steps (at least one)."""
+def _tail_power_ratio(sq_len: np.ndarray) -> float:
+    """Mean of the largest tenth (at least one) of the squared steps over their mean."""
     n_tail = int(np.ceil(_TAIL_FRACTION * sq_len.shape[0]))
     total = sq_len.sum()
     if total <= 0:
-        return n_tail / sq_len.shape[0]  # equal steps
-    return float(np.partition(sq_len, -n_tail)[-n_tail:].sum() / total)
+        return 1.0  # equal steps
+    tail = np.partition(sq_len, -n_tail)[-n_tail:].sum()
+    return float(tail / total * sq_len.shape[0] / n_tail)
 
 
 def _lagged_correlation(a: np.ndarray, lag: int) -> float:
@@ -296,12 +297,15 @@ def _lagged_correlation(a: np.ndarray, lag: int) -> float:
     return float(np.dot(x, y) / np.sqrt(xx * yy))
 
 
-def _log_msd_ratios(r: np.ndarray, power: float) -> list[float]:
-    """``log(MSD(k) / (k MSD(1)))`` at lags ``min(L, N)``; 0 for a still track."""
+def _log_msd_ratios(r: np.ndarray, power: float, msd_exponent: float) -> list[float]:
+    """``log(MSD(k) / (k MSD(1)))``; beyond the track, what the MSD fit predicts
+    (``msd_exponent`` 1, a random walk's, when there is no fit)."""
     n_steps = r.shape[0] - 1
     ratios = []
     for lag in _MSD_RATIO_LAGS:
-        lag = min(lag, n_steps)
+        if lag > n_steps:  # the power law MSD ~ k^alpha of the fit
+            ratios.append(float((msd_exponent - 1.0) * np.log(lag)))
+            continue
         d = r[lag:] - r[:-lag]
         msd = np.einsum("ij,ij->", d, d) / d.shape[0]
         ratios.append(float(np.log(msd / (lag * power))) if power > 0 and msd > 0 else 0.0)
@@ -371,7 +375,8 @@ def _trajectory_features(r: np.ndarray, dt: float, max_lag_fraction: float) -> n
     vacf += [_velocity_autocorr(steps, power, lag) for lag in _VACF_LAGS[1:]]
     efficiency = net**2 / (n_steps * sq_len.sum()) if moving else 0.0
     max_excursion = float(step_len.max() / np.sqrt(power)) if moving else 1.0
-    msd_exponent, msd_r2 = _msd_fit(r, max_lag_fraction)
+    fit = _msd_fit(r, max_lag_fraction)
+    msd_exponent, msd_r2 = (0.0, 0.0) if fit is None else fit
 
     fractal_dimension, trappedness = 1.0, 0.0  # a single step is a line, and free
     if moving and n_steps >= 2:
@@ -414,9 +419,9 @@ def _trajectory_features(r: np.ndarray, dt: float, max_lag_fraction: float) -> n
         _psd_slope(r, path) if moving else 0.0,
         *_step_aging(sq_len),
         _local_power_ratio(sq_len),
-        _tail_share(sq_len),
+        _tail_power_ratio(sq_len),
         *(_lagged_correlation(sq_len, lag) for lag in _POWER_AUTOCORR_LAGS),
-        *_log_msd_ratios(r, power),
+        *_log_msd_ratios(r, power, 1.0 if fit is None else msd_exponent),
     ]
     features.extend(np.ldexp(steps.std(axis=0), exponent) / dt)
     if n_dims == 3:
@@ -532,9 +537,9 @@ class TrajectoryFeatures(TransformerMixin, BaseEstimator):
       ``alpha`` (neutral 0 with fewer than 4 points, and for a straight
       track);
     - ``log_msd_ratio_lag2``, ``_lag4``, ... ``_lag32``:
-      ``log(MSD(k) / (k MSD(1)))`` at ``k = min(lag, N)``: 0 for a random
-      walk, ``log k`` for a straight line, negative for confinement
-      (neutral 0).
+      ``log(MSD(k) / (k MSD(1)))``: 0 for a random walk, ``log k`` for a
+      straight line, negative for confinement; for ``k > N``, the value of
+      the fitted power law, ``(msd_exponent - 1) log k`` (neutral 0).
 
     Diffusivity over time, which separates the models of the AnDi challenge
     whose time-averaged MSD looks alike (scaled Brownian motion ages, the
@@ -551,9 +556,9 @@ class TrajectoryFeatures(TransformerMixin, BaseEstimator):
       ``w = min(8, N // 2)`` steps: 0 when the squared steps are independent,
       positive when the diffusivity persists over windows (neutral 0 with
       fewer than 2 windows);
-    - ``tail_share``: share of ``sum |s_t|^2`` in the largest tenth (at least
-      one) of the squared steps: flights and jumps (neutral: the share of
-      equal steps);
+    - ``tail_power_ratio``: mean of the largest tenth (at least one) of the
+      squared steps over the mean squared step: 1 for equal steps, large for
+      flights and jumps (neutral 1);
     - ``power_autocorr_lag4``, ``_lag16``: correlation of ``|s_t|^2`` with
       ``|s_t+k|^2`` (neutral 0 with fewer than ``k + 2`` steps).
 
