@@ -108,7 +108,8 @@ class LSTMTrajectoryClassifier(ClassifierMixin, TorchEstimator):
         decide between them (see the user guide's trajectory benchmark).
         ``partial_fit`` trains the network alone and predicts with it alone:
         the booster needs the whole data set at once; so do fits on fewer than
-        40 training tracks, too few for the trees to split.    lr : float, default=3e-3
+        40 training tracks, too few for the trees to split.
+    lr : float, default=3e-3
         Initial learning rate.
     optimizer : {"adam", "rmsprop", "sgd"} or torch optimizer class, default="adam"
         The seed used RMSprop with lr 1e-3.
