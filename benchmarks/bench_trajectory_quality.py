@@ -350,6 +350,10 @@ def write_markdown(results, path: Path, quick: bool):
     lines += ["", "Command(s):", ""] + [f"    {c}" for c in commands]
     lines += ["", "Machine: " + "; ".join(machines)]
     lines += ["", f"Last updated {results.get('updated', '')}."]
+    notes = [f"- {r} / {m}: {cell['note']}" for r in rows
+             for m, cell in results["rows"][r]["models"].items() if "note" in cell]
+    if notes:  # cells kept from an earlier version of the library, and why
+        lines += ["", "Notes on cells:", *notes]
     path.write_text("\n".join(lines) + "\n")
 
 
