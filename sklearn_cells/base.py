@@ -516,8 +516,7 @@ class TorchEstimator(BaseEstimator):
         params = self._net_params(data, train_idx, early_stopping=early_stopping,
                                   incremental=incremental)
         builtin = params.pop("callbacks", [])
-        user = clone(check_callbacks(self.callbacks), safe=False) if hasattr(
-            self, "callbacks") else []
+        user = clone(check_callbacks(getattr(self, "callbacks", None)), safe=False)
         callbacks = make_callbacks(
             self.verbose, early_stopping=early_stopping,
             n_iter_no_change=getattr(self, "n_iter_no_change", 5), extra=builtin,
