@@ -24,6 +24,7 @@ from ..base import (
     real_in,
 )
 from ..nn.lstm import ARCHITECTURES, LSTMSequenceClassifier
+from ._boosting import booster_probabilities, integrated_features
 from ._sequence_data import (
     PredictionCollate,
     SequenceDataset,
@@ -100,8 +101,10 @@ class LSTMTrajectoryClassifier(ClassifierMixin, TorchEstimator):
     feature_boosting : bool, default=True
         With ``track_features``, also fit gradient boosting
         (``HistGradientBoostingClassifier``, with the class weights of
-        ``class_weight``) on the training tracks' statistics and predict the
-        blend ``w p_network + (1 - w) p_boosting``. ``w`` is chosen from 0,
+        ``class_weight``) on the training tracks' statistics and the
+        :class:`TrajectoryFeatures` of the positions the input integrates to
+        (measured, like the statistics, on spans of at most
+        ``max_track_length_`` steps), and predict the blend ``w p_network + (1 - w) p_boosting``. ``w`` is chosen from 0,
         0.1, ..., 1 by the log-loss on the early-stopping validation split (0.5
         without one). Trees read thresholds of a few statistics better than a
         small network trained for a few epochs, and the blend lets the data
@@ -404,21 +407,34 @@ class LSTMTrajectoryClassifier(ClassifierMixin, TorchEstimator):
                 or len(np.unique(y[train_idx])) < 2):
             return
         weights = self._class_weights(y[train_idx], data.fitted["classes_"])
-        booster.fit(
-            dataset_statistics(dataset, train_idx), y[train_idx],
-            sample_weight=None if weights is None else weights.numpy()[y[train_idx]])
+        features = np.hstack([
+            dataset_statistics(dataset, train_idx),
+            integrated_features([dataset.sequences[i] for i in train_idx])])
+        booster.fit(features, y[train_idx],
+                    sample_weight=None if weights is None else weights.numpy()[y[train_idx]])
         weight = 0.5  # without held-out data, an even blend
         if valid_idx is not None:
             # the blend weight that predicts the held-out tracks best (ties: the network)
             sequences = [dataset.sequences[i] for i in valid_idx]
-            proba, stats = _network_probabilities(net.module_, sequences, 256,
-                                                  data.fitted["max_track_length_"])
-            boosted = _booster_probabilities(booster, stats, proba.shape[1])
+            proba, boosted = self._probabilities(net.module_, sequences, booster,
+                                                 data.fitted["max_track_length_"])
             grid = np.linspace(1.0, 0.0, 11)
             losses = [log_loss(y[valid_idx], w * proba + (1 - w) * boosted,
                                labels=np.arange(proba.shape[1])) for w in grid]
             weight = float(grid[int(np.argmin(losses))])
         data.fitted.update(booster_=booster, booster_weight_=weight)
+
+    def _probabilities(self, module, sequences, booster, statistics_length, symmetries=None):
+        """The network's probabilities for ``sequences`` and the booster's
+        (``None`` without one), both measured on spans of ``statistics_length``."""
+        if not self.track_features:
+            statistics_length = None
+        proba, stats = _network_probabilities(module, sequences, max(self.batch_size, 256),
+                                              statistics_length, symmetries)
+        if booster is None:
+            return proba, None
+        features = np.hstack([stats, integrated_features(sequences, statistics_length)])
+        return proba, booster_probabilities(booster, features, proba.shape[1])
 
     # -- prediction ------------------------------------------------------------
 
@@ -432,13 +448,10 @@ class LSTMTrajectoryClassifier(ClassifierMixin, TorchEstimator):
         symmetries = None
         if self.test_time_augment and self.n_features_in_ >= 2:
             symmetries = _plane_symmetries()
-        statistics_length = self.max_track_length_ if self.track_features else None
-        proba, stats = _network_probabilities(self.net_.module_, sequences,
-                                              max(self.batch_size, 256), statistics_length,
-                                              symmetries)
-        if self.booster_ is not None:
-            proba = self.booster_weight_ * proba + (1 - self.booster_weight_) * (
-                _booster_probabilities(self.booster_, stats, proba.shape[1]))
+        proba, boosted = self._probabilities(self.net_.module_, sequences, self.booster_,
+                                             self.max_track_length_, symmetries)
+        if boosted is not None:
+            proba = self.booster_weight_ * proba + (1 - self.booster_weight_) * boosted
         out = np.empty_like(proba)
         out[order] = proba
         return out
@@ -482,14 +495,6 @@ def _network_probabilities(module, sequences, batch_size, statistics_length=None
     proba = torch.cat(chunks).numpy().astype(np.float64)
     proba /= proba.sum(axis=1, keepdims=True)  # exactly, in float64
     return proba, (torch.cat(stats).numpy() if stats else None)
-
-
-def _booster_probabilities(booster, stats: np.ndarray, n_classes: int) -> np.ndarray:
-    """The booster's probabilities with a column for every class, also those it
-    never saw in training (probability 0)."""
-    out = np.zeros((len(stats), n_classes))
-    out[:, booster.classes_] = booster.predict_proba(stats)
-    return out
 
 
 def _plane_symmetries() -> torch.Tensor:

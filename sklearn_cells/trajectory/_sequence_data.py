@@ -22,6 +22,7 @@ __all__ = [
     "LengthBucketSampler",
     "bucketed_loader",
     "dataset_statistics",
+    "window_starts",
 ]
 
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
@@ -86,6 +87,15 @@ def dataset_statistics(dataset: SequenceDataset, indices, batch_size: int = 256)
     return stats
 
 
+def window_starts(length: int, window: int) -> np.ndarray:
+    """Starts of the fewest evenly spaced windows of ``window`` steps that cover a
+    sequence of ``length`` steps (one window, at 0, when it is not longer)."""
+    n_windows = -(-length // window)  # ceil
+    if n_windows <= 1:
+        return np.zeros(1, dtype=int)
+    return np.linspace(0, length - window, n_windows).round().astype(int)
+
+
 def windowed_statistics(sequences, window: int) -> torch.Tensor:
     """:func:`~sklearn_cells.nn.track_statistics` of each sequence; one longer than
     ``window`` steps gets the mean over evenly spaced windows of ``window`` steps
@@ -97,10 +107,7 @@ def windowed_statistics(sequences, window: int) -> torch.Tensor:
     """
     pieces, owner = [], []
     for i, x in enumerate(sequences):
-        n_windows = -(-len(x) // window)  # ceil
-        starts = np.linspace(0, len(x) - window, n_windows).round().astype(int) if (
-            n_windows > 1) else [0]
-        for start in starts:
+        for start in window_starts(len(x), window):
             pieces.append(x[start : start + window])
             owner.append(i)
     inputs, _ = collate_sequences([(piece, 0) for piece in pieces])
