@@ -36,7 +36,7 @@ their defaults (40 epochs): in exploratory runs (32 training videos,
 24 held-out) the default settings found quiet turns and slowdowns but not
 protrusion reversals (surprise 0.63 on all hard events after 20 epochs),
 and the example's attention settings did no better (0.61). Change it with
-``--network '{"n_context": 16, ...}'``.
+``--network '{"attention_span": 16, ...}'``.
 
 Results go to ``benchmarks/results/frame_importance_<device>.md``
 (``_quick`` for ``--quick``; other seeds, families or networks add to the

@@ -13,7 +13,7 @@ weights "balanced".
 
 Training settings, all sections: the estimator runs with
 ``feature_boosting=False, early_stopping=False, lr_schedule=None, augment=False,
-max_train_length=None``
+crop_length=None``
 (set here explicitly, whatever the demo sets; the estimator's defaults are early
 stopping on a validation split, a plateau LR schedule, random xy rotations and
 200-step training crops), so an epoch is one pass over the training batches and
@@ -162,7 +162,7 @@ LIKE_FOR_LIKE = {
     "early_stopping": False,
     "lr_schedule": None,
     "augment": False,
-    "max_train_length": None,
+    "crop_length": None,
 }
 
 

@@ -134,13 +134,13 @@ def _prepared(gen_params, X, y):
     """The windows and module the estimator builds, for the hand-written loop."""
     velocities = VelocityTransformer().fit_transform(X)
     symmetry = gen_params["symmetry"]
-    scaler = TrajectoryScaler(method=gen_params["scaling"], clip=None).fit(
+    scaler = TrajectoryScaler(method=gen_params["scaler_method"], clip=None).fit(
         velocities if symmetry is None else _symmetrized(velocities, symmetry)
     )
     classes, y_enc = np.unique(y, return_inverse=True)
     dataset = _WindowDataset(
-        scaler.transform(velocities), y_enc, gen_params["window_length"],
-        balanced=gen_params["class_weight"] == "balanced",
+        scaler.transform(velocities), y_enc, gen_params["crop_length"],
+        balanced=gen_params["balance_classes"],
     )
     return dataset, len(classes)
 

@@ -58,7 +58,7 @@ def hand_written_epochs(frames, masks, params, n_epochs, device):
     net = UNet(frames.shape[1], 2, depth=params["depth"], base_channels=params["base_channels"],
                kernel_size=params["kernel_size"], dropout=params["dropout"],
                norm=params["norm"]).to(device)
-    crit = SegmentationLoss("weighted_ce", class_weight=[1.0, 2.0]).to(device)
+    crit = SegmentationLoss("ce", class_weight=[1.0, 2.0]).to(device)
     opt = torch.optim.Adam(net.parameters(), lr=1e-3)
     X = torch.from_numpy(frames)
     Y = torch.from_numpy(masks.astype(np.int64))

@@ -62,7 +62,7 @@ def main():
         VelocityTransformer(), PolarVelocityTransformer(), TrajectoryScaler(method="robust"),
         TrajectoryWindowSampler(window_length=args.window),
         LSTMTrajectoryClassifier(hidden_size=16, lr=1e-2, augment=False, lr_schedule=None,
-                                 max_train_length=None, max_epochs=args.max_epochs,
+                                 crop_length=None, max_epochs=args.max_epochs,
                                  early_stopping=args.early_stopping, n_iter_no_change=3,
                                  random_state=0),
     )

@@ -140,7 +140,7 @@ save(fig, "frame_importance_videos.png")
 # estimate of the current motion, pooled over the right earlier frames,
 # pays off.
 scorer = AttentionFrameScorer(
-    n_context=16, n_predict=4, motion=True, attention_values="summaries",
+    attention_span=16, n_predict=4, motion=True, attention_values="summaries",
     max_epochs=args.epochs, importance="surprise", device=args.device,
 )
 start = time.perf_counter()

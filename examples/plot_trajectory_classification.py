@@ -145,7 +145,7 @@ lstm_pipeline = make_imb_pipeline(
     TrajectoryWindowSampler(window_length=30),
     # polar inputs have no xy plane to rotate: no augmentation; a fixed budget
     LSTMTrajectoryClassifier(hidden_size=10, lr=1e-2, max_epochs=MAX_EPOCHS, augment=False,
-                             early_stopping=False, lr_schedule=None, max_train_length=None,
+                             early_stopping=False, lr_schedule=None, crop_length=None,
                              device=DEVICE, random_state=0),
 )
 lstm_pipeline

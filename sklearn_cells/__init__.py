@@ -14,25 +14,26 @@ The public API is collected from the sub-packages; each keeps its own
 __version__ = "0.1.0"
 
 from . import datasets, image, metrics, plotting, sampling, trajectory, video  # noqa: E402
-from .datasets import *  # noqa: E402,F401,F403
-from .image import *  # noqa: E402,F401,F403
-from .metrics import *  # noqa: E402,F401,F403
-from .plotting import *  # noqa: E402,F401,F403
-from .sampling import *  # noqa: E402,F401,F403
-from .trajectory import *  # noqa: E402,F401,F403
-from .video import *  # noqa: E402,F401,F403
-from ._persistence import load, save  # noqa: E402,F401
+from ._persistence import load, save  # noqa: E402
+
+_SUBPACKAGES = (datasets, image, metrics, plotting, sampling, trajectory, video)
+
+# Public, but reached through their sub-package only (``sklearn_cells.trajectory.
+# check_trajectories``): input checks, building blocks and result types that a
+# pipeline never names, so that the top level lists what users build with.
+_SUBPACKAGE_ONLY = frozenset({
+    "check_particles", "check_trajectories", "check_trajectory_labels", "check_videos",
+    "RandomAffine2d", "Particle", "TwoSampleTestResult", "LIPOSOME_CLASSES",
+    "importance_peaks", "read_image", "importance_agreement",
+    "importance_rank_correlation", "subsequence_variation",
+})
 
 __all__ = sorted(
     {"load", "save"}
-    | set(datasets.__all__)
-    | set(image.__all__)
-    | set(metrics.__all__)
-    | set(plotting.__all__)
-    | set(sampling.__all__)
-    | set(trajectory.__all__)
-    | set(video.__all__)
+    | {name for sub in _SUBPACKAGES for name in sub.__all__} - _SUBPACKAGE_ONLY
 )
+globals().update({name: getattr(sub, name) for sub in _SUBPACKAGES for name in sub.__all__
+                  if name in __all__})
 
 # Links from the estimators' HTML diagrams to their API pages (see utils/_doc_links.py).
 from .utils._doc_links import set_doc_links  # noqa: E402

@@ -41,7 +41,7 @@ def make_lstm_pipeline(device: str = "cpu", random_state=0):
         # Polar inputs are already rotation-invariant (no xy to rotate) and the
         # windows are short: the seed's fixed-budget training, no augmentation.
         LSTMTrajectoryClassifier(hidden_size=16, lr=1e-2, max_epochs=40, augment=False,
-                                 early_stopping=False, lr_schedule=None, max_train_length=None,
+                                 early_stopping=False, lr_schedule=None, crop_length=None,
                                  device=device, random_state=random_state),
     )
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import inspect
+import textwrap
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -20,15 +22,16 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.model_selection import GroupShuffleSplit, train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils._param_validation import (  # noqa: F401 (StrOptions is re-exported)
+from sklearn.utils._param_validation import (
     HasMethods,
     Interval,
     StrOptions,
     validate_parameter_constraints,
 )
 from sklearn.utils.validation import check_is_fitted
+from torch.optim.lr_scheduler import CosineAnnealingLR, ReduceLROnPlateau
 from skorch import NeuralNet
-from skorch.callbacks import Callback, EarlyStopping, ProgressBar
+from skorch.callbacks import Callback, EarlyStopping, LRScheduler, ProgressBar
 from skorch.dataset import unpack_data
 from skorch.helper import predefined_split
 from skorch.history import History
@@ -343,6 +346,74 @@ class FitData:
     arrays: dict = field(default_factory=dict)
 
 
+_SHARED_PARAMETERS = """\
+lr_schedule : {{"plateau", "cosine"}} or None, default={lr_schedule!r}
+    ``"plateau"`` halves the learning rate when the monitored loss (the
+    validation loss with early stopping, else the training loss) has not
+    improved for ``max(1, n_iter_no_change // 2)`` epochs; ``"cosine"``
+    anneals it to 0 over ``max_epochs``; None keeps it constant. Another
+    schedule goes in ``callbacks`` (e.g. the seed 004 decay,
+    ``LRScheduler(policy="ExponentialLR", gamma=0.95)``). Not applied by
+    ``partial_fit``.
+early_stopping : bool, default={early_stopping!r}
+    Hold out ``validation_fraction`` of the training samples and stop when
+    the validation loss has not improved for ``n_iter_no_change`` epochs,
+    keeping the best weights. The split is stratified by class where every
+    class allows it and keeps whole sequences or videos together where the
+    data are grouped.
+validation_fraction : float, default={validation_fraction!r}
+    Share of the training samples held out by ``early_stopping``.
+n_iter_no_change : int, default={n_iter_no_change!r}
+    Patience of early stopping in epochs: 10 for the trajectory models,
+    whose epochs are short and many, 5 for the image and video models.
+mixed_precision : bool, default={mixed_precision!r}
+    Train and predict with float16 autocast (and gradient scaling) when
+    ``device`` is CUDA; ignored on CPU, so the same estimator runs on
+    either. On by default only for the U-Net, whose convolutions gain most;
+    the recurrent and small networks stay in float32.
+warm_start : bool, default={warm_start!r}
+    When True, ``fit`` continues training the fitted network instead of
+    starting afresh, with the current ``lr``, ``max_epochs``,
+    ``batch_size`` and ``callbacks`` (the network's other settings stay
+    those of the first fit) and shuffles drawn from a new seed. A loaded
+    model continues with a fresh optimizer.
+callbacks : list of skorch callbacks or None, default={callbacks!r}
+    Run after the built-in ones; each a ``Callback`` or a ``(name,
+    Callback)`` pair whose name is not a built-in one (``early_stopping``,
+    ``lr_schedule``, ``progress_bar``, skorch's ``train_loss``, ...). Every
+    fit uses fresh copies, so the estimator stays clone- and search-safe. A
+    ``KeyboardInterrupt`` during training ends the fit with a warning, keeps
+    the weights trained so far (the best ones with early stopping) and sets
+    ``fit_interrupted_``.
+accelerator : accelerate.Accelerator or None, default={accelerator!r}
+    Train through Hugging Face accelerate (data-parallel on several GPUs
+    when started with ``accelerate launch``, and its mixed precision); the
+    accelerator places the model and ``device`` is not used.
+device : str, default={device!r}
+    Torch device for training and prediction (``"cpu"``, ``"cuda"``,
+    ``"cuda:1"``, ...); a device that is not there is an error.
+random_state : int, RandomState instance or None, default={random_state!r}
+    Seeds weight initialisation, shuffling, crops, augmentation, dropout and
+    the validation split: two CPU fits with the same seed give the same model.
+verbose : int, default={verbose!r}
+    0 is silent; 1 prints skorch's table per epoch and a progress bar.
+"""
+
+
+def shared_parameter_docs(cls: type) -> type:
+    """Class decorator: put the parameters every torch estimator shares, with
+    the defaults of ``cls``'s signature, where its docstring says
+    ``%(shared_parameters)s`` (documented once, so the copies cannot drift)."""
+    defaults = {name: p.default for name, p in inspect.signature(cls).parameters.items()}
+    text = _SHARED_PARAMETERS.format(**defaults)
+    placeholder = "    %(shared_parameters)s\n"
+    if cls.__doc__ is not None:  # docstrings are stripped under python -OO
+        if placeholder not in cls.__doc__:
+            raise ValueError(f"{cls.__name__}'s docstring lacks {placeholder.strip()}")
+        cls.__doc__ = cls.__doc__.replace(placeholder, textwrap.indent(text, "    "))
+    return cls
+
+
 class TorchEstimator(BaseEstimator):
     """Base class of the estimators that train a torch module through skorch.
 
@@ -360,34 +431,11 @@ class TorchEstimator(BaseEstimator):
     4. ``_after_training``: fit what builds on the trained net;
     5. set the fitted attributes and ``net_``.
 
-    Parameters shared by the subclasses (besides ``lr``, ``max_epochs``,
-    ``batch_size``, ``device``, ``random_state`` and ``verbose``):
-
-    mixed_precision : bool
-        Train with float16 autocast and gradient scaling when ``device`` is
-        CUDA; ignored on CPU, so the same estimator runs on either.
-    warm_start : bool
-        When True, ``fit`` continues training the fitted network (as
-        :meth:`partial_fit` does for one epoch) instead of starting afresh;
-        a continued fit draws its shuffles from a new seed, so it does not
-        replay the first one's. It uses the current ``lr``, ``max_epochs``
-        and ``batch_size``; the network's other settings stay those of the
-        first fit. A loaded or unpickled model continues with a fresh
-        optimizer.
-    callbacks : list of skorch callbacks or None
-        Added after the built-in ones, e.g. ``skorch.callbacks.Checkpoint``
-        or ``LRScheduler``; each a ``Callback`` or a ``(name, Callback)`` pair
-        whose name is not a built-in one (``early_stopping``,
-        ``lr_schedule``, ``progress_bar``, skorch's ``train_loss``, ...).
-        Every fit uses fresh copies, so the estimator stays clone- and
-        search-safe. A ``KeyboardInterrupt`` during training ends the fit with
-        a warning, keeps the weights trained so far (the best ones with early
-        stopping) and sets ``fit_interrupted_``.
-    accelerator : accelerate.Accelerator or None
-        Train through Hugging Face accelerate (skorch's ``AccelerateMixin``):
-        data-parallel on several GPUs when the script is started with
-        ``accelerate launch``, and accelerate's mixed precision. The
-        accelerator places the model; ``device`` is not used.
+    The parameters every subclass shares (``lr_schedule``, early stopping,
+    ``mixed_precision``, ``warm_start``, ``callbacks``, ``accelerator``,
+    ``device``, ``random_state``, ``verbose``) are documented once, in
+    ``_SHARED_PARAMETERS``, and put into each subclass's docstring by
+    :func:`shared_parameter_docs`.
     """
 
     _parameter_constraints: dict = {
@@ -397,6 +445,7 @@ class TorchEstimator(BaseEstimator):
         "device": [str, torch.device],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
+        "lr_schedule": [StrOptions({"plateau", "cosine"}), None],
         "early_stopping": ["boolean"],
         "validation_fraction": [real_in(0, 1)],
         "n_iter_no_change": [positive_int()],
@@ -445,7 +494,7 @@ class TorchEstimator(BaseEstimator):
 
     def _validate_params(self) -> None:
         validate_parameter_constraints(
-            {k: v for k, v in self._parameter_constraints.items() if hasattr(self, k)},
+            self._parameter_constraints,
             self.get_params(deep=False),
             caller_name=type(self).__name__,
         )
@@ -454,7 +503,7 @@ class TorchEstimator(BaseEstimator):
     def _fit(self, X, y=None, *, incremental: bool = False, **prepare_kwargs):
         self._validate_params()
         device = check_device(self.device)
-        continuing = hasattr(self, "net_") and (incremental or getattr(self, "warm_start", False))
+        continuing = hasattr(self, "net_") and (incremental or self.warm_start)
         data = self._prepare_fit(X, y, reset=not continuing, **prepare_kwargs)
         # A net restored by load/unpickling has no optimizer: continuing rebuilds
         # the full net as a first fit would and trains the restored weights on.
@@ -462,7 +511,7 @@ class TorchEstimator(BaseEstimator):
         if continuing and not restored:
             early_stopping = self.net_.train_split is not None
         else:
-            early_stopping = getattr(self, "early_stopping", False) and not incremental
+            early_stopping = self.early_stopping and not incremental
         with torch_seed_context(self.random_state, device) as seed:
             train_idx, valid_idx = np.arange(data.n_samples), None
             if early_stopping:
@@ -479,13 +528,12 @@ class TorchEstimator(BaseEstimator):
                 for group in net.optimizer_.param_groups:
                     if "initial_lr" in group:  # what a learning-rate schedule starts from
                         group["initial_lr"] = self.lr
-                if getattr(self, "accelerator", None) is None:
+                if self.accelerator is None:
                     net.set_params(device=device)
                 # the callbacks set now, beside the built-in ones of the first fit
                 builtin = [c for c in net.callbacks
                            if isinstance(c, tuple) and c[0] in _BUILTIN_CALLBACK_NAMES]
-                user = check_callbacks(getattr(self, "callbacks", None))
-                net.callbacks = builtin + clone(user, safe=False)
+                net.callbacks = builtin + clone(check_callbacks(self.callbacks), safe=False)
                 net.initialize_callbacks()
             else:
                 net = self._build_net(data, train_idx, device, train_split,
@@ -516,21 +564,22 @@ class TorchEstimator(BaseEstimator):
         params = self._net_params(data, train_idx, early_stopping=early_stopping,
                                   incremental=incremental)
         builtin = params.pop("callbacks", [])
-        user = clone(check_callbacks(getattr(self, "callbacks", None)), safe=False)
+        if self.lr_schedule is not None and not incremental:
+            builtin.append(("lr_schedule", self._lr_scheduler(early_stopping)))
+        user = clone(check_callbacks(self.callbacks), safe=False)
         callbacks = make_callbacks(
             self.verbose, early_stopping=early_stopping,
-            n_iter_no_change=getattr(self, "n_iter_no_change", 5), extra=builtin,
+            n_iter_no_change=self.n_iter_no_change, extra=builtin,
         ) + user
         net_class, placement = self._net_class, {
             "device": device,
-            "use_amp": getattr(self, "mixed_precision", False)
-            and torch.device(device).type == "cuda",
+            "use_amp": self.mixed_precision and torch.device(device).type == "cuda",
         }
         if torch.device(device).type == "cuda":
             # page-locked batches copy to the GPU asynchronously
             params.setdefault("iterator_train__pin_memory", True)
             params.setdefault("iterator_valid__pin_memory", True)
-        if getattr(self, "accelerator", None) is not None:
+        if self.accelerator is not None:
             # accelerate places the module and the batches, and does mixed precision
             net_class = _accelerated(self._net_class)
             placement = {"device": None, "accelerator": self.accelerator,
@@ -540,6 +589,14 @@ class TorchEstimator(BaseEstimator):
             train_split=train_split, callbacks=callbacks, verbose=self.verbose,
             **placement, **params,
         )
+
+    def _lr_scheduler(self, early_stopping: bool) -> LRScheduler:
+        if self.lr_schedule == "cosine":
+            # annealing the rate to 0 settles the weights at the end of training
+            return LRScheduler(CosineAnnealingLR, T_max=self.max_epochs)
+        return LRScheduler(ReduceLROnPlateau, factor=0.5,
+                           monitor="valid_loss" if early_stopping else "train_loss",
+                           patience=max(1, self.n_iter_no_change // 2))
 
     def _validation_split(self, data: FitData, seed: int):
         """Indices ``(train, valid)``: whole groups if given, stratified when possible."""
@@ -618,7 +675,7 @@ class TorchEstimator(BaseEstimator):
                 device = check_device(net.get("device", "cpu"))
             except ValueError:
                 device = "cpu"
-            use_amp = getattr(self, "mixed_precision", False) and device.startswith("cuda")
+            use_amp = self.mixed_precision and device.startswith("cuda")
             net = plain_to_net(net, self._net_class, device=device, use_amp=use_amp)
         if net is not None:
             self.net_ = net

@@ -268,7 +268,7 @@ def test_works_without_kornia(monkeypatch):
     rng = np.random.default_rng(0)
     X = rng.random((16, 16, 16), dtype=np.float32)
     y = np.repeat([0, 1], 8)
-    clf = LipNetClassifier("lipnet2", n_filters=4, n_hidden=8, max_epochs=1, random_state=0)
+    clf = LipNetClassifier("lipnet2", n_filters=4, hidden_size=8, max_epochs=1, random_state=0)
     assert clf.fit(X, y).predict(X).shape == (16,)
 
 

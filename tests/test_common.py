@@ -42,7 +42,7 @@ from sklearn_cells.datasets import (
 def _trajectories(n_per_class=6, n_steps=40, classes=(1, 1, 0)):
     """Small collagen-vs-plastic data at a common interval (z motion tells them apart)."""
     n = tuple(n_per_class * c for c in classes)
-    X, y = make_trajectories(n_samples=n, n_steps=n_steps, sampling_interval=5.0, random_state=0)
+    X, y = make_trajectories(n_samples=n, n_steps=n_steps, dt=5.0, random_state=0)
     return X, y
 
 
@@ -64,7 +64,7 @@ def _videos():
 
 
 def _frame_scorer():
-    return sklearn_cells.AttentionFrameScorer(n_context=4, channels=(4, 8), embed_dim=8,
+    return sklearn_cells.AttentionFrameScorer(attention_span=4, channels=(4, 8), embed_dim=8,
                                               max_epochs=2, batch_size=8, random_state=0)
 
 
@@ -77,12 +77,12 @@ def _masked_particles():
     return sklearn_cells.ParticleMasker(output_size=12).fit_transform(X), y
 
 
-_TINY_LIPNET = dict(n_filters=4, n_hidden=16, max_epochs=2, batch_size=16, random_state=0)
+_TINY_LIPNET = dict(n_filters=4, hidden_size=16, max_epochs=2, batch_size=16, random_state=0)
 
 CASES = {
     "LSTMTrajectoryClassifier": _lstm_case,
     "MDNTrajectoryGenerator": lambda: (
-        sklearn_cells.MDNTrajectoryGenerator(hidden_size=8, n_components=2, window_length=20,
+        sklearn_cells.MDNTrajectoryGenerator(hidden_size=8, n_components=2, crop_length=20,
                                              batch_size=8, max_epochs=2, random_state=0),
         _trajectories()[0],
         None,

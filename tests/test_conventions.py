@@ -183,7 +183,7 @@ def test_image_and_video_pipelines_accept_pandas_output():
     X, y = make_liposomes(30, weights=[1, 1, 1], surround=4, size_scale=0.5, random_state=0)
     pipe = make_imb_pipeline(
         ParticleMasker(output_size=12), SMOTE(k_neighbors=2, random_state=0),
-        LipNetClassifier("lipnet1", n_filters=4, n_hidden=8, max_epochs=1, random_state=0),
+        LipNetClassifier("lipnet1", n_filters=4, hidden_size=8, max_epochs=1, random_state=0),
     )
     pipe.set_output(transform="pandas")
     assert pipe.fit(X, y).predict(X).shape == (len(y),)
@@ -208,3 +208,35 @@ def test_segmentation_pipeline_accepts_pandas_output():
                                        random_state=0))
     pipe.set_output(transform="pandas")
     assert pipe.fit(X, y).predict(X).shape == (4, 16, 16)
+
+
+ESTIMATORS = [getattr(sklearn_cells, name) for name in sklearn_cells.__all__
+              if inspect.isclass(getattr(sklearn_cells, name))
+              and issubclass(getattr(sklearn_cells, name), BaseEstimator)]
+
+
+def _documented_parameters(cls) -> list[str]:
+    if "Parameters\n    ----------\n" not in cls.__doc__:
+        return []
+    section = cls.__doc__.split("Parameters\n    ----------\n", 1)[1]
+    section = re.split(r"\n    \w[\w ]*\n    -{3,}\n", section, maxsplit=1)[0]
+    names = []
+    for line in section.splitlines():
+        match = re.match(r"^    (\w+(?:, \w+)*)(?: :|$)", line)
+        if match:
+            names += match.group(1).split(", ")
+    return names
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS, ids=lambda c: c.__name__)
+def test_every_parameter_is_documented_in_signature_order(cls):
+    params = list(inspect.signature(cls).parameters)
+    assert _documented_parameters(cls) == params
+
+
+def test_shared_parameters_are_documented_alike():
+    torch_estimators = [c for c in ESTIMATORS if issubclass(c, sklearn_cells.base.TorchEstimator)]
+    assert len(torch_estimators) == 5
+    texts = {re.sub(r"default=.*", "", c.__doc__.split("    lr_schedule :", 1)[1].split(
+        "\n\n    Attributes", 1)[0]) for c in torch_estimators}
+    assert len(texts) == 1

@@ -46,7 +46,7 @@ def test_raw_changes_first_frame_and_score():
 
 def test_same_output_layout_as_the_attention_scorer():
     videos = _noise_videos(n_videos=3, n_frames=10, size=16, jump_at=(4, 5, 6))
-    attention = AttentionFrameScorer(n_context=3, channels=(4, 8), embed_dim=8, max_epochs=1,
+    attention = AttentionFrameScorer(attention_span=3, channels=(4, 8), embed_dim=8, max_epochs=1,
                                      random_state=0).fit(videos)
     change = FrameChangeScorer().fit(videos)
     assert change.transform(videos).shape == attention.transform(videos).shape == (3, 10)
@@ -57,14 +57,14 @@ def test_same_output_layout_as_the_attention_scorer():
         len(e) for e in attention.prediction_errors(ragged)
     ]
     assert change.frame_shape_ == attention.frame_shape_ == (1, 16, 16)
-    assert change.n_channels_ == attention.n_channels_ == 1
+    assert change.n_features_in_ == attention.n_features_in_ == 1
 
 
 def test_channels_are_pooled_and_videos_are_independent():
     videos = _noise_videos()
     colour = np.stack([videos, videos], axis=2)  # (n, T, 2, H, W)
     scorer = FrameChangeScorer().fit(colour)
-    assert scorer.n_channels_ == 2
+    assert scorer.n_features_in_ == 2
     np.testing.assert_allclose(scorer.transform(colour),
                                FrameChangeScorer().fit(videos).transform(videos), atol=1e-6)
     np.testing.assert_array_equal(scorer.transform(colour[1:2])[0], scorer.transform(colour)[1])

@@ -16,7 +16,7 @@ from sklearn_cells.nn.attention import NextFramePredictor, attention_kl_to_unifo
 from sklearn_cells.video._importance import AttentionFrameScorer
 from sklearn_cells.video._readout import attention_change
 
-TINY = dict(n_context=4, channels=(4, 8), embed_dim=8, n_heads=2, max_epochs=2, batch_size=8)
+TINY = dict(attention_span=4, channels=(4, 8), embed_dim=8, n_heads=2, max_epochs=2, batch_size=8)
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +38,7 @@ def _auc(importance, events):
 def test_fit_returns_self_and_sets_attributes(videos):
     scorer = AttentionFrameScorer(**TINY, random_state=0)
     assert scorer.fit(videos) is scorer
-    assert scorer.frame_shape_ == (1, 16, 16) and scorer.n_channels_ == 1
+    assert scorer.frame_shape_ == (1, 16, 16) and scorer.n_features_in_ == 1
     assert len(scorer.history_) == TINY["max_epochs"]
 
 
@@ -63,14 +63,14 @@ def test_ragged_list_in_list_out_and_channel_axis(fitted, videos):
 @pytest.mark.parametrize("importance", ["attention", "attention_change", "surprise"])
 def test_all_readouts(fitted, videos, importance):
     scorer = clone(fitted).set_params(importance=importance)
-    scorer.net_, scorer.frame_shape_, scorer.n_channels_ = (
-        fitted.net_, fitted.frame_shape_, fitted.n_channels_)
+    scorer.net_, scorer.frame_shape_, scorer.n_features_in_ = (
+        fitted.net_, fitted.frame_shape_, fitted.n_features_in_)
     out = scorer.transform(videos)
     assert out.shape == (6, 14) and np.isfinite(out).all()
 
 
 def test_attention_change_ignores_sliding_attention_and_sees_shifts():
-    n_frames, n_context = 12, 4
+    n_frames, attention_span = 12, 4
     # Attention that stays on the same lags (or slides along with time)
     # does not change what the network uses: the floor everywhere.
     steady = np.tile([0.4, 0.3, 0.2, 0.1], (n_frames, 1))
@@ -120,7 +120,7 @@ def test_surprise_finds_event_frames():
     # start; examples/plot_frame_importance.py measures the trained network.
     videos, events = make_migration_videos(n_videos=8, n_frames=20, frame_size=16,
                                            n_events=2, random_state=1)
-    scorer = AttentionFrameScorer(n_context=4, channels=(8, 16), embed_dim=16, lr=5e-3,
+    scorer = AttentionFrameScorer(attention_span=4, channels=(8, 16), embed_dim=16, lr=5e-3,
                                   max_epochs=4, importance="surprise", random_state=0)
     importance = scorer.fit(videos).transform(videos)
     assert _auc(importance, events) > 0.8
@@ -139,7 +139,7 @@ def test_attention_penalty_flattens_attention(videos):
         frames = torch.as_tensor(videos[:, :, None])
         with torch.no_grad():
             _, attention = scorer.net_.module_(frames)
-        return float(attention_kl_to_uniform(attention, scorer.n_context))
+        return float(attention_kl_to_uniform(attention, scorer.attention_span))
 
     params = {**TINY, "max_epochs": 4, "lr": 1e-2}
     free = AttentionFrameScorer(**params, random_state=0).fit(videos)
@@ -162,10 +162,10 @@ def test_pipeline_and_grid_search(videos):
     assert pipe.transform(videos).shape == (6, 14)
     assert np.isfinite(pipe.score(videos))
     search = GridSearchCV(
-        pipe, {"attentionframescorer__n_context": [2, 4]}, cv=KFold(3), error_score="raise"
+        pipe, {"attentionframescorer__attention_span": [2, 4]}, cv=KFold(3), error_score="raise"
     )
     search.fit(videos)
-    assert search.best_params_["attentionframescorer__n_context"] in (2, 4)
+    assert search.best_params_["attentionframescorer__attention_span"] in (2, 4)
     assert np.isfinite(search.cv_results_["mean_test_score"]).all()
     assert search.transform(videos).shape == (6, 14)
 
@@ -184,7 +184,7 @@ def test_frame_size_differs_from_fit(fitted):
 
 def test_too_few_frames_for_the_context():
     videos = np.zeros((3, 4, 16, 16), np.float32)
-    with pytest.raises(ValueError, match="at least 5 are needed.*lower n_context"):
+    with pytest.raises(ValueError, match="at least 5 are needed.*lower attention_span"):
         AttentionFrameScorer(**TINY).fit(videos)
 
 
@@ -218,7 +218,7 @@ def test_malformed_collections(X, match):
     "params, match",
     [
         (dict(importance="peaks"), "'importance' parameter"),
-        (dict(n_context=0), "n_context"),
+        (dict(attention_span=0), "attention_span"),
         (dict(attention_penalty=-1.0), "attention_penalty"),
         (dict(n_heads=3), "divisible by n_heads"),
         (dict(attention_values="pixels"), "'attention_values' parameter"),
@@ -226,7 +226,7 @@ def test_malformed_collections(X, match):
         (dict(channels=(4, 0)), "channels must be a non-empty tuple"),
         (dict(n_groups=0), "'n_groups' parameter"),
         (dict(lr=0.0), "'lr' parameter"),
-        (dict(clip_length=2), "clip_length must be at least"),
+        (dict(crop_length=2), "crop_length must be at least"),
     ],
 )
 def test_bad_parameters(videos, params, match):
@@ -244,7 +244,7 @@ def test_cuda_fit_gives_numpy_and_matches_shapes(videos):
 
 
 def test_nn_module_usable_alone():
-    model = NextFramePredictor(1, (16, 16), n_context=3, n_predict=2, channels=(4, 8),
+    model = NextFramePredictor(1, (16, 16), attention_span=3, n_predict=2, channels=(4, 8),
                                embed_dim=8)
     frames = torch.rand(2, 7, 1, 16, 16)
     prediction, attention = model(frames)
@@ -257,7 +257,7 @@ def test_nn_module_usable_alone():
 
 @pytest.mark.parametrize("values", ["maps", "summaries"])
 def test_nn_module_motion_summaries_is_causal(values):
-    model = NextFramePredictor(1, (16, 16), n_context=3, n_predict=2, channels=(4, 8),
+    model = NextFramePredictor(1, (16, 16), attention_span=3, n_predict=2, channels=(4, 8),
                                embed_dim=8, motion=True, values=values)
     frames = torch.rand(2, 7, 1, 16, 16)
     prediction, attention = model(frames)

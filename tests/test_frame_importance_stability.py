@@ -19,7 +19,7 @@ from sklearn_cells.video._stability import (
     subsequence_variation,
 )
 
-TINY = dict(n_context=4, channels=(4, 8), embed_dim=8, max_epochs=2, batch_size=8)
+TINY = dict(attention_span=4, channels=(4, 8), embed_dim=8, max_epochs=2, batch_size=8)
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +98,7 @@ def test_ensemble_averages_members(videos):
     # Reproducible, clonable, picklable, searchable by nested keys.
     again = FrameImportanceEnsemble(base, n_estimators=2, random_state=0).fit(videos)
     np.testing.assert_array_equal(again.transform(videos), ensemble.transform(videos))
-    assert clone(ensemble).get_params()["estimator__n_context"] == 4
+    assert clone(ensemble).get_params()["estimator__attention_span"] == 4
     restored = pickle.loads(pickle.dumps(ensemble))
     np.testing.assert_allclose(restored.transform(videos), ensemble.transform(videos))
     search = GridSearchCV(FrameImportanceEnsemble(base, n_estimators=1, random_state=0),

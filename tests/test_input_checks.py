@@ -27,7 +27,7 @@ from sklearn_cells.video._validation import check_videos
 
 tifffile = pytest.importorskip("tifffile")
 
-TINY_SCORER = dict(n_context=2, channels=(4,), embed_dim=4, n_heads=1, max_epochs=1)
+TINY_SCORER = dict(attention_span=2, channels=(4,), embed_dim=4, n_heads=1, max_epochs=1)
 
 
 def _videos(n=2, t=6, size=8, seed=0):

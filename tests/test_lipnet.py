@@ -16,7 +16,7 @@ from sklearn_cells.image._masking import ParticleMasker
 from sklearn_cells.nn.lipnet import LIPNET_ARCHITECTURES, LipNet
 from sklearn_cells.sampling import RandomOverSampler
 
-TINY = dict(n_filters=4, n_hidden=16, batch_size=16)
+TINY = dict(n_filters=4, hidden_size=16, batch_size=16)
 
 
 def _discs_and_rings(n_per_class=(40, 40), size=16, seed=0):
@@ -50,7 +50,7 @@ def fitted(data):
 @pytest.mark.parametrize("architecture", sorted(LIPNET_ARCHITECTURES))
 def test_lipnet_modules_forward_and_backward(architecture):
     size = 32 if architecture == "lipnet6" else 28
-    net = LipNet(architecture, n_classes=3, input_size=size, n_filters=4, n_hidden=8)
+    net = LipNet(architecture, n_classes=3, input_size=size, n_filters=4, hidden_size=8)
     out = net(torch.randn(5, 1, size, size))
     assert out.shape == (5, 3)
     out.sum().backward()
@@ -235,3 +235,21 @@ def test_cuda_same_seed_reproducible(data):
     a = LipNetClassifier("lipnet1", **params).fit(X, y).predict_proba(X)
     b = LipNetClassifier("lipnet1", **params).fit(X, y).predict_proba(X)
     np.testing.assert_allclose(a, b, atol=1e-4)
+
+
+def test_resuming_a_loaded_model_keeps_its_input_normalisation(tmp_path):
+    from sklearn_cells import load, save
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(24, 1, 16, 16)).astype(np.float32)
+    y = np.repeat([0, 1], 12)
+    clf = LipNetClassifier("lipnet1", max_epochs=1, random_state=0, **TINY).fit(X, y)
+    save(clf, tmp_path / "lipnet.skops")
+    loaded = load(tmp_path / "lipnet.skops")
+    # new data on another intensity scale: the network keeps the normalisation it
+    # was trained with, and so must the fitted attributes
+    loaded.set_params(warm_start=True).fit(X * 10 + 5, y)
+    assert loaded.input_mean_ == clf.input_mean_ and loaded.input_std_ == clf.input_std_
+    module = loaded.net_.module_
+    assert float(module.mean) == pytest.approx(loaded.input_mean_)
+    assert float(module.std) == pytest.approx(loaded.input_std_)

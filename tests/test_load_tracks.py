@@ -53,7 +53,7 @@ def test_default_names_sorted_by_time():
     assert tracks.target is None and tracks.groups is None
     assert tracks.position_columns == ["x", "y"]
     assert tracks.time_column == "t" and tracks.track_column == "track_id"
-    assert tracks.time_step == 1.0
+    assert tracks.dt == 1.0
     np.testing.assert_array_equal(tracks.n_missing, [0, 0])
     assert tracks.interpolated is None
 
@@ -92,7 +92,7 @@ def test_trackmate_spot_export_with_extra_header_rows():
             _csv(TRACKMATE), time_col="POSITION_T", position_cols=["POSITION_X", "POSITION_Y"]
         )
     np.testing.assert_array_equal(seconds.times[0], [0.0, 5.0, 10.0])
-    assert seconds.time_step == 5.0
+    assert seconds.dt == 5.0
     assert seconds.data[0].shape == (3, 2)
 
 
@@ -188,7 +188,7 @@ GAPS = "track_id,t,x,y\n1,0,0,0\n1,1,1,0\n1,4,4,3\n1,5,5,3\n2,0,0,0\n2,2,2,2\n2,
 
 def test_gaps_reported_and_interpolated():
     raw = load_tracks_csv(_csv(GAPS))
-    assert raw.time_step == 1.0  # most common difference
+    assert raw.dt == 1.0  # most common difference
     np.testing.assert_array_equal(raw.n_missing, [2, 1])
     np.testing.assert_array_equal(raw.times[0], [0, 1, 4, 5])
 
@@ -205,7 +205,7 @@ def test_gaps_reported_and_interpolated():
 
 def test_fill_gaps_with_given_float_time_step():
     text = "track_id,time,x,y\n1,0.0,0,0\n1,0.5,1,0\n1,1.5,3,0\n2,0.0,0,0\n2,1.0,0,2\n"
-    filled = load_tracks_csv(_csv(text), fill_gaps="interpolate", time_step=0.5)
+    filled = load_tracks_csv(_csv(text), fill_gaps="interpolate", dt=0.5)
     np.testing.assert_allclose(filled.times[0], [0, 0.5, 1.0, 1.5])
     np.testing.assert_allclose(filled.data[0][:, 0], [0, 1, 2, 3])
     np.testing.assert_allclose(filled.data[1], [[0, 0], [0, 1], [0, 2]])
@@ -213,7 +213,7 @@ def test_fill_gaps_with_given_float_time_step():
 
 def test_fill_gaps_off_grid_error():
     text = "track_id,t,x,y\n1,0,0,0\n1,1,1,0\n1,2.5,2,0\n2,0,0,0\n2,1,1,0\n"
-    match = r"Track 1 .*1.5 \(from 1.0 to 2.5\) .*not a multiple of time_step=1"
+    match = r"Track 1 .*1.5 \(from 1.0 to 2.5\) .*not a multiple of dt=1"
     with pytest.raises(ValueError, match=match):
         load_tracks_csv(_csv(text), fill_gaps="interpolate")
 
@@ -315,7 +315,7 @@ def test_all_tracks_too_short():
     [
         ({"min_length": 0}, "min_length must be an integer >= 1"),
         ({"fill_gaps": "linear"}, "fill_gaps must be None or 'interpolate'"),
-        ({"time_step": -1.0}, "time_step must be a positive number"),
+        ({"dt": -1.0}, "dt must be a positive number"),
     ],
 )
 def test_bad_parameters(kwargs, match):
@@ -361,7 +361,7 @@ def test_leukocyte_tracks(leuko_path):
     lengths = np.array([len(x) for x in tracks.data])
     assert lengths.min() >= 10 and lengths.max() <= 450
     assert all(np.all(np.diff(t) > 0) for t in tracks.times)
-    assert tracks.time_step == 1.0
+    assert tracks.dt == 1.0
     assert tracks.n_missing.sum() > 0  # the README's gaps of 2-3 frames
 
     filled = load_tracks_csv(

@@ -23,7 +23,7 @@ from sklearn_cells.trajectory._sequence_data import windowed_statistics
 
 def _data(n=12, n_steps=60, random_state=0):
     """Collagen (3-D motion) vs plastic (2-D): learnable in a few epochs."""
-    X, y = make_trajectories(n_samples=(n, n, 0), n_steps=n_steps, sampling_interval=5.0,
+    X, y = make_trajectories(n_samples=(n, n, 0), n_steps=n_steps, dt=5.0,
                              random_state=random_state)
     return X, y
 
@@ -126,7 +126,7 @@ def test_training_crops_and_rotations():
 
 def test_prediction_sees_whole_trajectories_without_augmentation():
     X, y = _data(n=4, n_steps=30)
-    clf = LSTMTrajectoryClassifier(max_epochs=2, max_train_length=10, random_state=0).fit(X, y)
+    clf = LSTMTrajectoryClassifier(max_epochs=2, crop_length=10, random_state=0).fit(X, y)
     module = clf.net_.module_.eval()
     with torch.no_grad():
         direct = torch.softmax(module(torch.as_tensor(X[0][None], dtype=torch.float32)), 1)
@@ -162,7 +162,7 @@ def test_balanced_weights_count_the_crops_of_long_tracks():
     rng = np.random.RandomState(0)
     X = [rng.normal(size=(400, 2)) for _ in range(3)] + [rng.normal(size=(50, 2)) for _ in range(6)]
     y = ["long"] * 3 + ["short"] * 6
-    clf = LSTMTrajectoryClassifier(max_epochs=1, max_train_length=100, early_stopping=False,
+    clf = LSTMTrajectoryClassifier(max_epochs=1, crop_length=100, early_stopping=False,
                                    random_state=0).fit(X, y)
     # 12 crops of "long" against 6 tracks of "short": "short" weighs twice as much
     weight = clf.net_.criterion_.weight.numpy()
@@ -256,8 +256,8 @@ def test_new_n_dims_at_predict():
         (dict(bidirectional="yes"), "'bidirectional' parameter .* 'bool'"),
         (dict(augment=None), "'augment' parameter .* 'bool'"),
         (dict(test_time_augment="yes"), "'test_time_augment' parameter .* 'bool'"),
-        (dict(lr_schedule="cosine"), "lr_schedule"),
-        (dict(max_train_length=1), "'max_train_length' parameter .* \\[2, inf\\)"),
+        (dict(lr_schedule="step"), "lr_schedule"),
+        (dict(crop_length=1), "'crop_length' parameter .* \\[2, inf\\)"),
         (dict(hidden_size=True), "'hidden_size' parameter .* Got True"),
     ],
 )

@@ -48,7 +48,7 @@ def test_random_state_reproducible():
         (dict(n_samples=-1), "non-negative"),
         (dict(n_samples=0), "no trajectories"),
         (dict(n_steps=1), "n_steps >= 2"),
-        (dict(sampling_interval=0), "positive"),
+        (dict(dt=0), "positive"),
     ],
 )
 def test_bad_arguments(kwargs, match):

@@ -13,7 +13,7 @@ from sklearn_cells.trajectory._statistics import (
     trajectory_statistics,
 )
 
-FAST = dict(hidden_size=12, n_components=3, window_length=30, batch_size=8, lr=2e-2)
+FAST = dict(hidden_size=12, n_components=3, crop_length=30, batch_size=8, lr=2e-2)
 
 
 def _walks(n, n_steps, *, persistence=0.8, speed=1.0, n_dims=3, z_scale=1.0, z_noise=0.0,
@@ -168,7 +168,7 @@ def test_generated_cells_keep_their_own_persistence():
         _walks(1, 41, persistence=q, n_dims=2, seed=i)[0]
         for i, q in enumerate(np.tile([0.0, 0.9], 16))
     ]
-    params = {**FAST, "window_length": 40, "batch_size": 4, "lr": 1e-2}
+    params = {**FAST, "crop_length": 40, "batch_size": 4, "lr": 1e-2}
     gen = MDNTrajectoryGenerator(max_epochs=15, random_state=0, **params).fit(X)
     real = trajectory_statistics(X)["persistence"]
     generated = trajectory_statistics(gen.sample(60, random_state=0))["persistence"]
@@ -258,8 +258,8 @@ def test_predict_one_step_ahead_beats_standing_still(conditional, two_classes):
 # -- robustness, reproducibility, persistence ---------------------------------------
 
 
-@pytest.mark.parametrize("scaling", ["robust", "standard"])
-def test_heavy_tailed_levy_steps_stay_finite(scaling):
+@pytest.mark.parametrize("scaler_method", ["robust", "standard"])
+def test_heavy_tailed_levy_steps_stay_finite(scaler_method):
     rng = np.random.RandomState(0)
     # Step lengths spread log-uniformly over six orders of magnitude, plus a
     # Pareto tail: a caricature of Levy flights.
@@ -268,7 +268,7 @@ def test_heavy_tailed_levy_steps_stay_finite(scaling):
     steps = np.stack([lengths * np.cos(angles), lengths * np.sin(angles)], axis=-1)
     X = list(np.concatenate([np.zeros((12, 1, 2)), np.cumsum(steps, axis=1)], axis=1))
     assert lengths.max() / lengths.min() > 1e5
-    gen = MDNTrajectoryGenerator(max_epochs=5, scaling=scaling, random_state=0, **FAST).fit(X)
+    gen = MDNTrajectoryGenerator(max_epochs=5, scaler_method=scaler_method, random_state=0, **FAST).fit(X)
     assert np.isfinite([h["train_loss"] for h in gen.history_]).all()
     assert np.isfinite(gen.score_samples(X)).all()
     assert np.isfinite(gen.sample(5, n_steps=50, random_state=0)).all()
@@ -315,9 +315,9 @@ def test_new_dimensions_at_score_time(conditional):
     "params, X, match",
     [
         (dict(covariance="full"), None, "'covariance' parameter"),
-        (dict(scaling="log"), None, "'scaling' parameter"),
+        (dict(scaler_method="log"), None, "'scaler_method' parameter"),
         (dict(n_components=0), None, "'n_components' parameter"),
-        (dict(window_length=1.5), None, "'window_length' parameter"),
+        (dict(crop_length=1.5), None, "'crop_length' parameter"),
         (dict(lr=-1.0), None, "'lr' parameter"),
         (dict(device="cuda:99"), None, "CUDA|cuda"),
         (dict(), [np.zeros((2, 3))] * 3, "at least 3 are needed"),
@@ -328,7 +328,7 @@ def test_new_dimensions_at_score_time(conditional):
         (dict(position_offset=1), None, "'position_offset' parameter"),
         (dict(running_persistence="yes"), None, "'running_persistence' parameter"),
         (dict(autoregressive=None), None, "'autoregressive' parameter"),
-        (dict(class_weight="equal"), None, "'class_weight' parameter"),
+        (dict(balance_classes="equal"), None, "'balance_classes' parameter"),
         (dict(), [np.full((5, 2), np.nan)] * 3, "NaN"),
         (dict(), [], "empty"),
     ],

@@ -169,7 +169,7 @@ def test_feature_branch_sees_long_range_confinement():
     scores = {}
     for track_features in (False, True):
         clf = LSTMTrajectoryClassifier(hidden_size=8, max_epochs=15, track_features=track_features,
-                                       max_train_length=50, early_stopping=False, random_state=0)
+                                       crop_length=50, early_stopping=False, random_state=0)
         pipe = make_pipeline(VelocityTransformer(), TrajectoryScaler(), clf).fit(X, y)
         scores[track_features] = pipe.score(X_test, y_test)
     assert scores[True] >= 0.9
@@ -184,11 +184,3 @@ def test_float32_under_autocast():
     assert stats.dtype == torch.float32
     torch.testing.assert_close(stats, track_statistics(x))
 
-
-def test_a_model_pickled_before_the_branch_existed_loads_without_it():
-    clf = LSTMTrajectoryClassifier()
-    state = clf.__getstate__()
-    del state["track_features"]  # as pickled by a version without the parameter
-    old = LSTMTrajectoryClassifier.__new__(LSTMTrajectoryClassifier)
-    old.__setstate__(state)
-    assert old.get_params()["track_features"] is False

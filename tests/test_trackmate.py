@@ -152,7 +152,7 @@ def test_model_file(tmp_path):
     assert all(x.dtype == np.float64 and x.shape[1] == 2 for x in tracks.data)
     assert tracks.position_columns == ["POSITION_X", "POSITION_Y"]
     assert tracks.time_column == "FRAME" and tracks.track_column == "TRACK_ID"
-    assert tracks.time_step == 1.0
+    assert tracks.dt == 1.0
     np.testing.assert_array_equal(tracks.n_missing, [0, 1])
     assert tracks.interpolated is None
     assert tracks.target is None and tracks.groups is None
@@ -192,7 +192,7 @@ def test_physical_time(tmp_path):
         tracks = load_trackmate_xml(_write(tmp_path, make()), time="physical")
         assert tracks.time_column == "POSITION_T"
         np.testing.assert_allclose(tracks.times[1], [0.0, 5.0, 15.0])
-        assert tracks.time_step == DT
+        assert tracks.dt == DT
         filled = load_trackmate_xml(
             _write(tmp_path, make()), time="physical", fill_gaps="interpolate"
         )

@@ -190,12 +190,12 @@ def test_resample_3d_array_with_per_trajectory_intervals_becomes_object_array():
 @pytest.mark.parametrize(
     "source, target, method, error, match",
     [
-        (1.0, 0.0, "auto", ValueError, "target_interval must be positive"),
-        (-1.0, 2.0, "auto", ValueError, "source_interval must be positive"),
+        (1.0, 0.0, "auto", ValueError, "target_dt must be positive"),
+        (-1.0, 2.0, "auto", ValueError, "dt must be positive"),
         ([1.0, 0.0], 2.0, "auto", ValueError, "trajectory 1 has 0.0"),
         ([1.0, 1.0, 1.0], 2.0, "auto", ValueError, "one interval per trajectory"),
-        ("1", 2.0, "auto", TypeError, "source_interval must be a positive number"),
-        (1.0, "2", "auto", TypeError, "target_interval must be a positive number"),
+        ("1", 2.0, "auto", TypeError, "dt must be a positive number"),
+        (1.0, "2", "auto", TypeError, "target_dt must be a positive number"),
         (2.0, 1.0, "auto", ValueError, "finer than the source interval"),
         (1.0, 2.5, "subsample", ValueError, "method='linear'"),
         (1.0, 2.0, "cubic", ValueError, "not supported"),
@@ -211,7 +211,7 @@ def test_resample_errors(source, target, method, error, match):
 def test_resampler_step_and_intervals_agree_with_function():
     X = _random_walks(3, 20, seed=5)
     by_step = TrajectoryResampler(step=5).fit_transform(X)
-    by_interval = TrajectoryResampler(source_interval=1.0, target_interval=5.0).fit_transform(X)
+    by_interval = TrajectoryResampler(dt=1.0, target_dt=5.0).fit_transform(X)
     for a, b, x in zip(by_step, by_interval, X):
         np.testing.assert_array_equal(a, x[::5])
         np.testing.assert_array_equal(b, x[::5])
@@ -225,11 +225,11 @@ def test_resampler_step_and_intervals_agree_with_function():
     "params, match",
     [
         ({}, "needs either step or both"),
-        ({"source_interval": 1.0}, "target_interval missing"),
-        ({"target_interval": 1.0}, "source_interval missing"),
-        ({"step": 2, "target_interval": 1.0}, "either step alone or both intervals"),
+        ({"dt": 1.0}, "target_dt missing"),
+        ({"target_dt": 1.0}, "dt missing"),
+        ({"step": 2, "target_dt": 1.0}, "either step alone or both intervals"),
         ({"step": 0.5}, "step must be at least 1"),
-        ({"source_interval": [1.0, 2.0], "target_interval": 5.0}, "resample_trajectories"),
+        ({"dt": [1.0, 2.0], "target_dt": 5.0}, "resample_trajectories"),
         ({"step": 2, "method": "nearest"}, "not supported"),
     ],
 )

@@ -5,6 +5,7 @@ import pickle
 import numpy as np
 import pytest
 import torch
+from skorch.callbacks import LRScheduler
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, GroupKFold
 from sklearn.pipeline import make_pipeline
@@ -54,7 +55,7 @@ def test_unet_rejects_sizes_not_multiple_of_2_pow_depth():
         UNet(1, depth=3)(torch.zeros(1, 1, 20, 24))
 
 
-@pytest.mark.parametrize("loss", ["ce", "weighted_ce", "balanced", "dice", "ce+dice"])
+@pytest.mark.parametrize("loss", ["ce", "dice", "ce+dice"])
 def test_losses_ignore_padding_and_prefer_the_truth(loss):
     crit = SegmentationLoss(loss, class_weight=[1.0, 2.0])
     target = torch.zeros(1, 4, 4, dtype=torch.long)
@@ -73,7 +74,7 @@ def test_weighted_ce_weights_foreground_as_the_seed():
     logits = torch.zeros(1, 2, 1, 2)
     target = torch.tensor([[[0, 1]]])
     plain = SegmentationLoss("ce")(logits, target)
-    weighted = SegmentationLoss("weighted_ce", class_weight=[1.0, 2.0])(logits, target)
+    weighted = SegmentationLoss("ce", class_weight=[1.0, 2.0])(logits, target)
     assert weighted == pytest.approx(plain * 1.5)
 
 
@@ -135,15 +136,20 @@ def test_random_crops_train_on_large_frames(data):
     seg = UNetSegmenter(max_epochs=1, crop_size=16, **TINY).fit(big_X, big_y)
     assert seg.predict(big_X[:1]).shape == (1, 64, 64)
 
-@pytest.mark.parametrize("optimizer,loss", [("sgd", "balanced"), ("adam", "dice")])
-def test_optimizers_losses_and_lr_decay(data, optimizer, loss):
+@pytest.mark.parametrize("optimizer,loss,class_weight",
+                         [("sgd", "ce", "balanced"), ("adam", "dice", "foreground")])
+def test_optimizers_losses_and_the_seed_lr_decay(data, optimizer, loss, class_weight):
     _, y, Xb, train, _ = data
-    seg = UNetSegmenter(max_epochs=2, optimizer=optimizer, loss=loss, lr=0.05 if optimizer == "sgd"
-                        else 1e-3, lr_decay=0.5, momentum=0.2, **TINY).fit(Xb[train], y[train])
+    decay = LRScheduler(policy="ExponentialLR", gamma=0.5)  # the seed's schedule, as a callback
+    seg = UNetSegmenter(max_epochs=2, optimizer=optimizer, loss=loss, class_weight=class_weight,
+                        lr=0.05 if optimizer == "sgd" else 1e-3, callbacks=[decay],
+                        momentum=0.2, **TINY).fit(Xb[train], y[train])
     lrs = [g["lr"] for g in seg.net_.optimizer_.param_groups]
     assert lrs[0] == pytest.approx(seg.lr * 0.25)
-    if loss == "balanced":
+    if class_weight == "balanced":
         assert seg.class_weight_[1] > seg.class_weight_[0]  # rare cells weigh more
+    else:
+        assert seg.class_weight_ is None  # Dice has no class weights
     expected = torch.optim.SGD if optimizer == "sgd" else torch.optim.Adam
     assert isinstance(seg.net_.optimizer_, expected)
     assert seg.net_.use_amp is False  # mixed_precision=True is ignored off CUDA
@@ -236,6 +242,9 @@ def test_channel_count_must_match_fit(fitted):
     ("loss", "focal", "'loss' parameter"), ("optimizer", "rmsprop", "'optimizer' parameter"),
     ("kernel_size", 4, "odd"), ("norm", "layer", "'norm' parameter"), ("depth", -1, "depth"),
     ("tile_overlap", 64, "tile_overlap"),
+    ("norm", "none", "'norm' parameter"),  # None is the documented value
+    ("loss", "weighted_ce", "'loss' parameter"),  # 0.1 name: now class_weight="foreground"
+    ("class_weight", {5: 2.0}, "class_weight names class 5"),
 ])
 def test_bad_hyperparameters(param, value, match):
     seg = UNetSegmenter(**{**TINY, param: value, "tile_size": 32})

@@ -492,7 +492,7 @@ def load_trackmate_xml(
     time: Literal["frame", "physical"] = "frame",
     min_length: int = 2,
     fill_gaps: str | None = None,
-    time_step: float | None = None,
+    dt: float | None = None,
     return_X_y: bool = False,
 ) -> Bunch | tuple:
     """Load the tracks of a TrackMate (Fiji) XML file as trajectories.
@@ -509,7 +509,7 @@ def load_trackmate_xml(
 
     The file is streamed (:func:`xml.etree.ElementTree.iterparse`), then
     converted with :func:`tracks_from_frame`, so ``min_length``, ``fill_gaps``
-    and ``time_step`` work as in :func:`load_tracks_csv`, and a model file
+    and ``dt`` work as in :func:`load_tracks_csv`, and a model file
     gives the same trajectories as TrackMate's CSV spot table of the same
     tracks read with ``load_tracks_csv(..., position_cols=["POSITION_X",
     "POSITION_Y"])`` (2-D) or with ``n_dims=3``.
@@ -552,7 +552,7 @@ def load_trackmate_xml(
         ``"interpolate"`` inserts the frames skipped by TrackMate's gap
         closing, with linearly interpolated positions; see
         :func:`tracks_from_frame`.
-    time_step : float, optional
+    dt : float, optional
         Time grid spacing; by default the most common time difference (1
         with ``time="frame"``).
     return_X_y : bool, default=False
@@ -563,7 +563,7 @@ def load_trackmate_xml(
     -------
     data : :class:`~sklearn.utils.Bunch`
         The keys of :func:`tracks_from_frame` (``data``, ``track_ids``,
-        ``times``, ``time_step``, ``n_missing``, ``interpolated``, ...;
+        ``times``, ``dt``, ``n_missing``, ``interpolated``, ...;
         ``target`` and ``groups`` are None). Positions are in
         ``space_units``. ``track_ids`` are TrackMate's ``TRACK_ID`` for a
         model file, and the particle's position in the file (0, 1, ...) for
@@ -619,7 +619,7 @@ def load_trackmate_xml(
     >>> tracks.times[0], tracks.space_units, tracks.frame_interval
     (array([0, 1, 2, 3]), 'micron', 2.0)
     """
-    _check_params(min_length, fill_gaps, time_step, return_X_y)
+    _check_params(min_length, fill_gaps, dt, return_X_y)
     if not isinstance(filtered_only, (bool, np.bool_)):
         raise TypeError(f"filtered_only must be True or False; got {filtered_only!r}.")
     if branching not in _BRANCHING:
@@ -654,7 +654,7 @@ def load_trackmate_xml(
             position_cols=position_cols,
             min_length=min_length,
             fill_gaps=fill_gaps,
-            time_step=time_step,
+            dt=dt,
             return_X_y=return_X_y,
         )
     except ValueError as exc:

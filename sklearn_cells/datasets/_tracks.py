@@ -247,7 +247,7 @@ def _per_track_values(pd, series, order, starts, track_ids, argument):
     return np.asarray(uniques)[lo]
 
 
-def _infer_time_step(times: list[np.ndarray]) -> float | None:
+def _infer_dt(times: list[np.ndarray]) -> float | None:
     diffs = [np.diff(t) for t in times if len(t) > 1]
     if not diffs:
         return None
@@ -273,8 +273,8 @@ def _fill_track(t: np.ndarray, x: np.ndarray, step: float, track):
         raise ValueError(
             f"Track {_show(track)} has a time difference of {d[i]:g} (from "
             f"{_show(t[i])} to {_show(t[i + 1])}) that is not a "
-            f"multiple of time_step={step:g}; fill_gaps='interpolate' only fills "
-            "missing steps of a regular grid. Pass the right time_step, or use "
+            f"multiple of dt={step:g}; fill_gaps='interpolate' only fills "
+            "missing steps of a regular grid. Pass the right dt, or use "
             "fill_gaps=None and resample the trajectories instead."
         )
     if (k <= 1).all():
@@ -290,7 +290,7 @@ def _fill_track(t: np.ndarray, x: np.ndarray, step: float, track):
     return new_t, new_x, interpolated
 
 
-def _check_params(min_length, fill_gaps, time_step, return_X_y):
+def _check_params(min_length, fill_gaps, dt, return_X_y):
     if (
         isinstance(min_length, bool)
         or not isinstance(min_length, (int, np.integer))
@@ -301,12 +301,12 @@ def _check_params(min_length, fill_gaps, time_step, return_X_y):
         raise ValueError(
             f"fill_gaps must be None or 'interpolate'; got {fill_gaps!r}."
         )
-    if time_step is not None and not (
-        isinstance(time_step, (int, float, np.number))
-        and np.isfinite(time_step)
-        and time_step > 0
+    if dt is not None and not (
+        isinstance(dt, (int, float, np.number))
+        and np.isfinite(dt)
+        and dt > 0
     ):
-        raise ValueError(f"time_step must be a positive number or None; got {time_step!r}.")
+        raise ValueError(f"dt must be a positive number or None; got {dt!r}.")
     if not isinstance(return_X_y, (bool, np.bool_)):
         raise TypeError(f"return_X_y must be True or False; got {return_X_y!r}.")
 
@@ -321,7 +321,7 @@ def tracks_from_frame(
     group_col: str | None = None,
     min_length: int = 2,
     fill_gaps: str | None = None,
-    time_step: float | None = None,
+    dt: float | None = None,
     return_X_y: bool = False,
 ):
     """Convert a long-format track table (one row per point) to trajectories.
@@ -356,10 +356,10 @@ def tracks_from_frame(
     fill_gaps : {None, "interpolate"}, default=None
         ``None`` keeps the points as they are (the ``times`` entry shows any
         gaps). ``"interpolate"`` inserts the missing time steps of a regular
-        grid with spacing ``time_step`` and linearly interpolated positions,
-        so that every step of a trajectory is one ``time_step`` apart (as
+        grid with spacing ``dt`` and linearly interpolated positions,
+        so that every step of a trajectory is one ``dt`` apart (as
         recurrent models and velocity transforms assume).
-    time_step : float, optional
+    dt : float, optional
         Spacing of the time grid. By default the most common time difference
         between consecutive points over all tracks.
     return_X_y : bool, default=False
@@ -377,7 +377,7 @@ def tracks_from_frame(
         - ``times``: list of time arrays matching ``data``;
         - ``position_columns``: the columns used as coordinates;
         - ``time_column``, ``track_column``: the columns used;
-        - ``time_step``: the given or inferred grid spacing (None if no
+        - ``dt``: the given or inferred grid spacing (None if no
           track has two points);
         - ``n_missing``: per track, the number of missing time steps before
           filling (gaps of ``k`` steps count ``k - 1``);
@@ -414,7 +414,7 @@ def tracks_from_frame(
     array(['a', 'b'], dtype=object)
     """
     pd = _import_pandas()
-    _check_params(min_length, fill_gaps, time_step, return_X_y)
+    _check_params(min_length, fill_gaps, dt, return_X_y)
     if not isinstance(df, pd.DataFrame):
         raise TypeError(
             f"df must be a pandas DataFrame; got {type(df).__name__}. For a file use "
@@ -544,7 +544,7 @@ def tracks_from_frame(
 
     times = np.split(time_s, starts[1:])
     data = np.split(pos_s, starts[1:])
-    step = float(time_step) if time_step is not None else _infer_time_step(times)
+    step = float(dt) if dt is not None else _infer_dt(times)
     n_missing = np.array(
         [_n_missing(t, step) if step else 0 for t in times], dtype=np.int64
     )
@@ -591,7 +591,7 @@ def tracks_from_frame(
         position_columns=list(position_cols),
         time_column=time_col,
         track_column=track_col,
-        time_step=step,
+        dt=step,
         n_missing=n_missing[idx],
         interpolated=interpolated,
     )
@@ -608,7 +608,7 @@ def load_tracks_csv(
     sep: str = ",",
     min_length: int = 2,
     fill_gaps: str | None = None,
-    time_step: float | None = None,
+    dt: float | None = None,
     return_X_y: bool = False,
 ):
     """Load a long-format track table (CSV, one row per point) as trajectories.
@@ -634,7 +634,7 @@ def load_tracks_csv(
         Shorter tracks are dropped with a ``UserWarning``.
     fill_gaps : {None, "interpolate"}, default=None
         Linearly interpolate missing time steps; see :func:`tracks_from_frame`.
-    time_step : float, optional
+    dt : float, optional
         Time grid spacing; by default the most common time difference.
     return_X_y : bool, default=False
         If True, return ``(X, y, groups)`` instead of a Bunch.
@@ -667,7 +667,7 @@ def load_tracks_csv(
                                        return_X_y=True)
     """
     pd = _import_pandas()
-    _check_params(min_length, fill_gaps, time_step, return_X_y)
+    _check_params(min_length, fill_gaps, dt, return_X_y)
     try:
         # low_memory=False: TrackMate's text header rows would otherwise give
         # mixed-type chunks and a DtypeWarning on large files.
@@ -698,6 +698,6 @@ def load_tracks_csv(
         group_col=group_col,
         min_length=min_length,
         fill_gaps=fill_gaps,
-        time_step=time_step,
+        dt=dt,
         return_X_y=return_X_y,
     )

@@ -120,7 +120,7 @@ def make_trajectories(
     n_samples=(65, 177, 69),
     *,
     n_steps=None,
-    sampling_interval=None,
+    dt=None,
     return_intervals: bool = False,
     random_state=None,
 ):
@@ -135,7 +135,7 @@ def make_trajectories(
         int gives that many of each.
     n_steps : int or tuple of 3 ints, optional
         Time points per trajectory; default (577, 998, 998) as in Table 1.
-    sampling_interval : float or tuple of 3 floats, optional
+    dt : float or tuple of 3 floats, optional
         Minutes between time points; default (2.5, 1.0, 1.0) as in Table 1.
         Use :func:`~sklearn_cells.trajectory.resample_trajectories` to bring
         them to a common interval (the seed used 5 min).
@@ -163,26 +163,24 @@ def make_trajectories(
     """
     counts = _per_class(n_samples, "n_samples", None)
     steps = _per_class(n_steps, "n_steps", tuple(v[1] for v in _TABLE_1.values()))
-    intervals = _per_class(
-        sampling_interval, "sampling_interval", tuple(v[2] for v in _TABLE_1.values())
-    )
+    intervals = _per_class(dt, "dt", tuple(v[2] for v in _TABLE_1.values()))
     for name, values in (("n_samples", counts), ("n_steps", steps)):
         if any(not isinstance(v, (int, np.integer)) or v < (0 if name == "n_samples" else 2) for v in values):
             raise ValueError(f"{name} must hold non-negative integers (n_steps >= 2); got {values}.")
     if sum(counts) == 0:
         raise ValueError("n_samples asks for no trajectories; request at least one.")
     if any(not v > 0 for v in intervals):
-        raise ValueError(f"sampling_interval must be positive; got {intervals}.")
+        raise ValueError(f"dt must be positive; got {intervals}.")
 
     rng = check_random_state(random_state)
-    X, y, dt = [], [], []
+    X, y, track_dt = [], [], []
     for label, n, t, interval in zip(TRAJECTORY_CLASSES, counts, steps, intervals):
         if n == 0:
             continue
         X.extend(_simulate(label, n, t, interval, rng))
         y.extend([label] * n)
-        dt.extend([interval] * n)
+        track_dt.extend([interval] * n)
     y = np.asarray(y)
     if return_intervals:
-        return X, y, np.asarray(dt, dtype=float)
+        return X, y, np.asarray(track_dt, dtype=float)
     return X, y

@@ -17,6 +17,7 @@ import torch
 from sklearn.base import ClassifierMixin
 from sklearn.utils import check_consistent_length, column_or_1d
 from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 from skorch.dataset import Dataset
 from torch import nn
@@ -24,11 +25,11 @@ from torch import nn
 from ..base import (
     ClassifierNet,
     FitData,
-    StrOptions,
     TorchEstimator,
     encode_class_labels,
     positive_int,
     real_in,
+    shared_parameter_docs,
 )
 from ..nn.lipnet import LIPNET_ARCHITECTURES, LipNet
 from ..utils._validation import check_real_numbers
@@ -57,7 +58,7 @@ class _LipNetModule(nn.Module):
         in_channels: int,
         input_size: tuple[int, int],
         n_filters: int,
-        n_hidden: int,
+        hidden_size: int,
         dropout: float,
         augmentation: dict | None,
         mean: float,
@@ -66,7 +67,7 @@ class _LipNetModule(nn.Module):
         super().__init__()
         self.net = LipNet(
             architecture, n_classes, in_channels=in_channels, input_size=tuple(input_size),
-            n_filters=n_filters, n_hidden=n_hidden, dropout=dropout,
+            n_filters=n_filters, hidden_size=hidden_size, dropout=dropout,
         )
         augment = None if augmentation is None else RandomAffine2d(**augmentation)
         self.augment = None if augment is None or augment.is_identity else augment
@@ -148,6 +149,7 @@ def _check_images(X, *, input_shape=None) -> np.ndarray:
     return X
 
 
+@shared_parameter_docs
 class LipNetClassifier(ClassifierMixin, TorchEstimator):
     """LipNet CNN classifier for particle images (seed 003), trained with skorch.
 
@@ -159,7 +161,7 @@ class LipNetClassifier(ClassifierMixin, TorchEstimator):
     n_filters : int, default=32
         Channels of every convolution (32 in the seed; 8-16 train several
         times faster on a CPU).
-    n_hidden : int, default=128
+    hidden_size : int, default=128
         Units of the hidden dense layer.
     dropout : float, default=0.25
         Dropout after each convolution block and before the output layer.
@@ -199,25 +201,7 @@ class LipNetClassifier(ClassifierMixin, TorchEstimator):
     undersample_majority : float, default=0.0
         Fraction of the largest class (every class tied for largest) left
         out afresh at each epoch (seed section 4.8.2 uses 0.2).
-    early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the training data (stratified)
-        and stop when its loss has not improved for ``n_iter_no_change``
-        epochs, keeping the best weights (seed section 5.4). Samples repeated
-        by an over-sampler before this step may appear on both sides.
-    validation_fraction : float, default=0.1
-    n_iter_no_change : int, default=5
-    mixed_precision, warm_start, callbacks, accelerator
-        Shared by the torch estimators (see
-        :class:`~sklearn_cells.base.TorchEstimator`): CUDA mixed precision, continued
-        training, skorch callbacks run after the built-in ones (early stopping, progress
-        bar), and Hugging Face accelerate for several GPUs.
-    device : str, default="cpu"
-        Torch device for training and prediction ("cuda" where available).
-    random_state : int, RandomState instance or None, default=None
-        Seeds weights, shuffling, augmentation, dropout and the validation
-        split: the same seed on CPU gives the same predictions.
-    verbose : int, default=0
-        0 silent, 1 per-epoch table and a progress bar.
+    %(shared_parameters)s
 
     Attributes
     ----------
@@ -251,7 +235,7 @@ class LipNetClassifier(ClassifierMixin, TorchEstimator):
         architecture: str = "lipnet4",
         *,
         n_filters: int = 32,
-        n_hidden: int = 128,
+        hidden_size: int = 128,
         dropout: float = 0.25,
         label_smoothing: float = 0.1,
         optimizer: str = "adam",
@@ -270,6 +254,7 @@ class LipNetClassifier(ClassifierMixin, TorchEstimator):
         augment_padding: str = "zeros",
         class_weight=None,
         undersample_majority: float = 0.0,
+        lr_schedule: str | None = None,
         early_stopping: bool = False,
         validation_fraction: float = 0.1,
         n_iter_no_change: int = 5,
@@ -283,7 +268,7 @@ class LipNetClassifier(ClassifierMixin, TorchEstimator):
     ):
         self.architecture = architecture
         self.n_filters = n_filters
-        self.n_hidden = n_hidden
+        self.hidden_size = hidden_size
         self.dropout = dropout
         self.label_smoothing = label_smoothing
         self.optimizer = optimizer
@@ -302,6 +287,7 @@ class LipNetClassifier(ClassifierMixin, TorchEstimator):
         self.augment_padding = augment_padding
         self.class_weight = class_weight
         self.undersample_majority = undersample_majority
+        self.lr_schedule = lr_schedule
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
@@ -318,7 +304,7 @@ class LipNetClassifier(ClassifierMixin, TorchEstimator):
         **TorchEstimator._parameter_constraints,
         "architecture": [StrOptions(set(LIPNET_ARCHITECTURES))],
         "n_filters": [positive_int()],
-        "n_hidden": [positive_int()],
+        "hidden_size": [positive_int()],
         "dropout": [real_in(0, 1, closed="left")],
         "label_smoothing": [real_in(0, 1, closed="left")],
         "optimizer": [StrOptions({"adam", "sgd"})],
@@ -412,9 +398,12 @@ class LipNetClassifier(ClassifierMixin, TorchEstimator):
     def _net_params(self, data, train_idx, *, early_stopping, incremental):
         X_train, y_train = data.arrays["X"][train_idx], data.arrays["y"][train_idx].numpy()
         classes = data.fitted["classes_"]
-        pixels = X_train.numpy()
-        mean, std = float(pixels.mean()), float(pixels.std())
-        data.fitted["input_mean_"], data.fitted["input_std_"] = mean, std
+        if "input_mean_" not in data.fitted:  # a first fit: the training pixels' statistics
+            pixels = X_train.numpy()
+            data.fitted["input_mean_"], data.fitted["input_std_"] = (
+                float(pixels.mean()), float(pixels.std()))
+        # a continued fit keeps the normalisation the network was trained with
+        mean, std = data.fitted["input_mean_"], data.fitted["input_std_"]
         weight = None
         if self.class_weight is not None:
             weight = compute_class_weight(
@@ -428,7 +417,7 @@ class LipNetClassifier(ClassifierMixin, TorchEstimator):
             module__in_channels=int(X_train.shape[1]),
             module__input_size=tuple(int(n) for n in X_train.shape[2:]),
             module__n_filters=self.n_filters,
-            module__n_hidden=self.n_hidden,
+            module__hidden_size=self.hidden_size,
             module__dropout=self.dropout,
             module__augmentation=self._augmentation_params(),
             module__mean=mean,

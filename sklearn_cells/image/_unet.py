@@ -7,18 +7,19 @@ import numpy as np
 import torch
 from scipy import ndimage
 from sklearn.base import ClassifierMixin
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
-from skorch.callbacks import Callback, LRScheduler
+from skorch.callbacks import Callback
 from skorch.dataset import unpack_data
 from torch.utils.data import Dataset
 
 from ..base import (
     FitData,
-    StrOptions,
     TorchEstimator,
     int_at_least,
     positive_int,
     real_in,
+    shared_parameter_docs,
 )
 from ..metrics._segmentation import dice_score, label_instances
 from ..nn.unet import IGNORE_INDEX, SegmentationLoss, UNet, unet_receptive_field
@@ -26,7 +27,6 @@ from ._temporal import TimelapseFrames, check_frames
 
 __all__ = ["UNetSegmenter"]
 
-_LOSSES = ("weighted_ce", "balanced", "ce", "dice", "ce+dice")
 _OPTIMIZERS = ("sgd", "adam")
 
 
@@ -244,6 +244,7 @@ class _DiceRecorder(Callback):
 _MIN_SIZE_FRACTION = 0.5
 
 
+@shared_parameter_docs
 class UNetSegmenter(ClassifierMixin, TorchEstimator):
     """U-Net pixel classifier for microscopy frames, with optional temporal channels.
 
@@ -320,21 +321,24 @@ class UNetSegmenter(ClassifierMixin, TorchEstimator):
         normalisation makes training robust to the learning rate.
     n_classes : int, default=2
         Pixel classes; masks ``y`` hold labels ``0 .. n_classes - 1`` (0 = background).
-    loss : {"weighted_ce", "balanced", "ce", "dice", "ce+dice"}, default="weighted_ce"
-        ``"weighted_ce"``: cross-entropy with weight ``foreground_weight`` for every class
-        but 0 (the seed, weight 2); ``"balanced"``: class weights by median frequency
-        balancing over the training masks (the seed's ``get_freq_median``); ``"ce"``:
-        unweighted; ``"dice"``: soft Dice; ``"ce+dice"``: weighted cross-entropy + Dice.
+    loss : {"ce", "dice", "ce+dice"}, default="ce"
+        ``"ce"``: cross-entropy weighted by ``class_weight`` (the seed); ``"dice"``: soft
+        Dice of the foreground classes; ``"ce+dice"``: their sum.
+    class_weight : {"foreground", "balanced"}, dict or None, default="foreground"
+        Weights of the classes in the cross-entropy (the network's classes:
+        background, interior and boundary with ``instances="boundary"``).
+        ``"foreground"``: ``foreground_weight`` for every class but 0 (the seed);
+        ``"balanced"``: median frequency balancing over the training masks (the
+        seed's ``get_freq_median``); a dict maps classes to weights (others 1);
+        None: unweighted. Unused with ``loss="dice"``.
     foreground_weight : float, default=2.0
-        Weight of the non-background classes in ``"weighted_ce"`` and ``"ce+dice"``.
+        Weight of the non-background classes with ``class_weight="foreground"``.
     optimizer : {"adam", "sgd"}, default="adam"
         ``"sgd"`` is SGD with ``momentum`` (the seed: lr 0.15, momentum 0.2, decay 0.95).
     lr : float, default=1e-3
         Initial learning rate.
     momentum : float, default=0.9
         Momentum of ``"sgd"``.
-    lr_decay : float, default=1.0
-        The learning rate is multiplied by this after every epoch (the seed: 0.95).
     weight_decay : float, default=0.0
     max_epochs : int, default=30
         Passes over the training frames (see ``steps_per_epoch``). On a CPU, 6 epochs
@@ -381,26 +385,7 @@ class UNetSegmenter(ClassifierMixin, TorchEstimator):
         default depth, kernel_size and n_convs; 26 for depth 2, kernel 3), the least overlap
         with which tiled equals whole-frame prediction; ``tile_size`` must then be at least
         that plus ``2 ** depth``.
-    early_stopping : bool, default=False
-        Stop when the validation loss has not improved for ``n_iter_no_change`` epochs
-        and keep the best weights. The validation frames are whole sequences when ``X`` is
-        a :class:`TimelapseFrames` with several sequences.
-    validation_fraction : float, default=0.1
-        Share of frames (or sequences) held out when ``early_stopping``.
-    n_iter_no_change : int, default=5
-    mixed_precision : bool, default=True
-        Use float16 autocast and gradient scaling when ``device`` is CUDA; ignored on CPU,
-        so the same estimator runs unchanged on either.
-    warm_start, callbacks, accelerator
-        Shared by the torch estimators (see
-        :class:`~sklearn_cells.base.TorchEstimator`): continued training, skorch
-        callbacks run after the built-in ones (Dice recorder, learning-rate decay, early
-        stopping, progress bar), and Hugging Face accelerate for several GPUs.
-    device : str, default="cpu"
-    random_state : int, RandomState instance or None, default=None
-        Seeds weight initialisation, crops, augmentation, dropout and batch order: two fits
-        with the same seed on CPU give the same predictions.
-    verbose : int, default=0
+    %(shared_parameters)s
 
     Attributes
     ----------
@@ -438,12 +423,12 @@ class UNetSegmenter(ClassifierMixin, TorchEstimator):
         dropout: float = 0.25,
         norm: str | None = "batch",
         n_classes: int = 2,
-        loss: str = "weighted_ce",
+        loss: str = "ce",
+        class_weight: str | dict | None = "foreground",
         foreground_weight: float = 2.0,
         optimizer: str = "adam",
         lr: float = 1e-3,
         momentum: float = 0.9,
-        lr_decay: float = 1.0,
         weight_decay: float = 0.0,
         max_epochs: int = 30,
         batch_size: int = 4,
@@ -454,6 +439,7 @@ class UNetSegmenter(ClassifierMixin, TorchEstimator):
         instances: str | None = None,
         tile_size: int | None = 1024,
         tile_overlap: int | str = "auto",
+        lr_schedule: str | None = None,
         early_stopping: bool = False,
         validation_fraction: float = 0.1,
         n_iter_no_change: int = 5,
@@ -473,11 +459,11 @@ class UNetSegmenter(ClassifierMixin, TorchEstimator):
         self.norm = norm
         self.n_classes = n_classes
         self.loss = loss
+        self.class_weight = class_weight
         self.foreground_weight = foreground_weight
         self.optimizer = optimizer
         self.lr = lr
         self.momentum = momentum
-        self.lr_decay = lr_decay
         self.weight_decay = weight_decay
         self.max_epochs = max_epochs
         self.batch_size = batch_size
@@ -488,6 +474,7 @@ class UNetSegmenter(ClassifierMixin, TorchEstimator):
         self.instances = instances
         self.tile_size = tile_size
         self.tile_overlap = tile_overlap
+        self.lr_schedule = lr_schedule
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
@@ -507,13 +494,13 @@ class UNetSegmenter(ClassifierMixin, TorchEstimator):
         "kernel_size": [positive_int()],
         "n_convs": [positive_int()],
         "dropout": [real_in(0, 1, closed="left")],
-        "norm": [StrOptions({"none", "batch", "group"}), None],
+        "norm": [StrOptions({"batch", "group"}), None],
         "n_classes": [int_at_least(2)],
-        "loss": [StrOptions(set(_LOSSES))],
+        "loss": [StrOptions({"ce", "dice", "ce+dice"})],
+        "class_weight": [StrOptions({"foreground", "balanced"}), dict, None],
         "foreground_weight": [real_in(0, None)],
         "optimizer": [StrOptions(set(_OPTIMIZERS))],
         "momentum": [real_in(0, 1, closed="left")],
-        "lr_decay": [real_in(0, 1, closed="right")],
         "weight_decay": [real_in(0, None, closed="left")],
         "crop_size": [positive_int(), None],
         "steps_per_epoch": [positive_int(), None],
@@ -522,7 +509,6 @@ class UNetSegmenter(ClassifierMixin, TorchEstimator):
         "instances": [StrOptions({"boundary"}), None],
         "tile_size": [positive_int(), None],
         "tile_overlap": [StrOptions({"auto"}), int_at_least(0)],
-        "mixed_precision": ["boolean"],
     }
 
     # ---------------------------------------------------------------- validation
@@ -655,10 +641,10 @@ class UNetSegmenter(ClassifierMixin, TorchEstimator):
         return 3 if self.instances == "boundary" else self.n_classes
 
     def _class_weight(self, masks):
-        if self.loss in ("ce", "dice"):
+        if self.loss == "dice" or self.class_weight is None:
             return None
         n = self._n_outputs
-        if self.loss == "balanced":
+        if self.class_weight == "balanced":
             # Median frequency balancing (Eigen & Fergus; the seed's get_freq_median):
             # freq_c = pixels of c / pixels of the frames where c occurs.
             counts = np.stack([np.bincount(m.ravel(), minlength=n) for m in masks])
@@ -667,8 +653,16 @@ class UNetSegmenter(ClassifierMixin, TorchEstimator):
             freq = counts.sum(0) / np.maximum((present * pixels[:, None]).sum(0), 1)
             med = np.median(freq[freq > 0]) if (freq > 0).any() else 1.0
             return np.where(freq > 0, med / np.maximum(freq, 1e-12), 1.0).astype(np.float32)
-        weight = np.full(n, float(self.foreground_weight), dtype=np.float32)
-        weight[0] = 1.0
+        if self.class_weight == "foreground":
+            weight = np.full(n, float(self.foreground_weight), dtype=np.float32)
+            weight[0] = 1.0
+            return weight
+        weight = np.ones(n, dtype=np.float32)
+        for label, w in self.class_weight.items():
+            if label not in range(n):
+                raise ValueError(f"class_weight names class {label!r}; the network's classes "
+                                 f"are 0 .. {n - 1}.")
+            weight[label] = w
         return weight
 
     def _cell_area(self, masks) -> float:
@@ -730,9 +724,6 @@ class UNetSegmenter(ClassifierMixin, TorchEstimator):
 
     def _net_params(self, data, train_idx, *, early_stopping, incremental):
         callbacks = [("dice", _DiceRecorder())]
-        if self.lr_decay < 1:
-            callbacks.append(("lr_decay", LRScheduler(policy="ExponentialLR", gamma=self.lr_decay,
-                                                      step_every="epoch")))
         class_weight = data.fitted["class_weight_"]
         params = dict(
             module=UNet,

@@ -5,7 +5,7 @@ The network of seed study 001, in plain PyTorch modules:
 - :class:`FrameEncoder`, a small CNN that turns each frame into a feature
   map (what is where) and a vector (a summary used to decide where to look);
 - :class:`FrameAttention`, causal multi-head attention over the frames of a
-  video: each frame looks at itself and the ``n_context - 1`` frames before
+  video: each frame looks at itself and the ``attention_span - 1`` frames before
   it, queries and keys come from the frame vectors and the values are the
   feature maps, so what is attended keeps its spatial layout. The attention
   weights of each forward pass are returned, to be read as frame importance;
@@ -106,10 +106,10 @@ class FrameEncoder(nn.Module):
         return maps, self.summary(self.pool(maps).flatten(1))
 
 
-def banded_causal_mask(n_steps: int, n_context: int, device=None) -> torch.Tensor:
+def banded_causal_mask(n_steps: int, attention_span: int, device=None) -> torch.Tensor:
     """Boolean ``(n_steps, n_steps)`` mask, True where query ``t`` may see key ``s``.
 
-    Key ``s`` is visible from query ``t`` when ``t - n_context < s <= t``.
+    Key ``s`` is visible from query ``t`` when ``t - attention_span < s <= t``.
 
     Examples
     --------
@@ -121,7 +121,7 @@ def banded_causal_mask(n_steps: int, n_context: int, device=None) -> torch.Tenso
     """
     t = torch.arange(n_steps, device=device)
     lag = t[:, None] - t[None, :]
-    return (lag >= 0) & (lag < n_context)
+    return (lag >= 0) & (lag < attention_span)
 
 
 class FrameAttention(nn.Module):
@@ -138,8 +138,8 @@ class FrameAttention(nn.Module):
     map_channels : int
         Channels of the feature maps; divisible by ``n_heads``.
     n_heads : int, default=2
-    n_context : int, default=8
-        Frames each step attends to: itself and the ``n_context - 1`` before.
+    attention_span : int, default=8
+        Frames each step attends to: itself and the ``attention_span - 1`` before.
     tied : bool, default=False
         Use one projection for queries and keys, so that a frame attends to
         frames whose summaries resemble its own (a similarity prior).
@@ -150,7 +150,7 @@ class FrameAttention(nn.Module):
     Examples
     --------
     >>> import torch
-    >>> attention = FrameAttention(16, 8, n_heads=2, n_context=4)
+    >>> attention = FrameAttention(16, 8, n_heads=2, attention_span=4)
     >>> context, weights = attention(torch.zeros(3, 10, 16), torch.zeros(3, 10, 8, 5, 5))
     >>> context.shape, weights.shape  # weights: (batch, heads, query, key)
     (torch.Size([3, 10, 8, 5, 5]), torch.Size([3, 2, 10, 10]))
@@ -161,7 +161,7 @@ class FrameAttention(nn.Module):
         embed_dim: int,
         map_channels: int,
         n_heads: int = 2,
-        n_context: int = 8,
+        attention_span: int = 8,
         tied: bool = False,
         lag_bias: bool = True,
     ):
@@ -171,12 +171,12 @@ class FrameAttention(nn.Module):
                 f"the feature maps' {map_channels} channels must be divisible by "
                 f"n_heads={n_heads}; change n_heads or the encoder channels."
             )
-        self.n_heads, self.n_context, self.tied = n_heads, n_context, tied
+        self.n_heads, self.attention_span, self.tied = n_heads, attention_span, tied
         self.head_dim = max(1, embed_dim // n_heads)
         self.norm = nn.LayerNorm(embed_dim)
         self.query = nn.Linear(embed_dim, n_heads * self.head_dim)
         self.key = self.query if tied else nn.Linear(embed_dim, n_heads * self.head_dim)
-        self.lag_bias = nn.Parameter(torch.zeros(n_heads, n_context)) if lag_bias else None
+        self.lag_bias = nn.Parameter(torch.zeros(n_heads, attention_span)) if lag_bias else None
 
     def forward(self, vectors: torch.Tensor, maps: torch.Tensor):
         """Vectors (B, T, D), values (B, T, ...) -> (context (B, T, ...), weights (B, heads, T, T)).
@@ -191,9 +191,9 @@ class FrameAttention(nn.Module):
         scores = q @ k.transpose(-2, -1) / math.sqrt(self.head_dim)
         if self.lag_bias is not None:
             t = torch.arange(steps, device=vectors.device)
-            lag = (t[:, None] - t[None, :]).clamp(0, self.n_context - 1)
+            lag = (t[:, None] - t[None, :]).clamp(0, self.attention_span - 1)
             scores = scores + self.lag_bias[:, lag]
-        visible = banded_causal_mask(steps, self.n_context, device=vectors.device)
+        visible = banded_causal_mask(steps, self.attention_span, device=vectors.device)
         weights = scores.masked_fill(~visible, float("-inf")).softmax(dim=-1)
         shape = maps.shape[2:]
         values = maps.reshape(batch, steps, self.n_heads, -1).transpose(1, 2)
@@ -249,7 +249,7 @@ class NextFramePredictor(nn.Module):
 
     At each step ``t`` the network predicts frames ``t + 1 ... t + n_predict``
     from the feature map of frame ``t`` and the attended feature maps of
-    frames ``t - n_context + 1 ... t`` (teacher forcing: all steps at once).
+    frames ``t - attention_span + 1 ... t`` (teacher forcing: all steps at once).
     The decoder's output is added to a learned 5x5 filter of frame ``t``;
     both start so that the untrained network copies the last frame.
 
@@ -258,7 +258,7 @@ class NextFramePredictor(nn.Module):
     in_channels : int
     frame_size : tuple of int
         ``(H, W)``.
-    n_context : int, default=8
+    attention_span : int, default=8
     n_predict : int, default=1
     embed_dim : int, default=32
         Length of the frame summaries that queries and keys come from.
@@ -286,7 +286,7 @@ class NextFramePredictor(nn.Module):
     Examples
     --------
     >>> import torch
-    >>> model = NextFramePredictor(1, (32, 32), n_context=4, n_predict=2)
+    >>> model = NextFramePredictor(1, (32, 32), attention_span=4, n_predict=2)
     >>> prediction, attention = model(torch.zeros(3, 10, 1, 32, 32))
     >>> prediction.shape, attention.shape
     (torch.Size([3, 10, 2, 1, 32, 32]), torch.Size([3, 2, 10, 10]))
@@ -296,7 +296,7 @@ class NextFramePredictor(nn.Module):
         self,
         in_channels: int,
         frame_size,
-        n_context: int = 8,
+        attention_span: int = 8,
         n_predict: int = 1,
         embed_dim: int = 32,
         n_heads: int = 2,
@@ -315,7 +315,7 @@ class NextFramePredictor(nn.Module):
         self.encoder = FrameEncoder(encoder_in, embed_dim, channels, n_groups)
         self.attention = FrameAttention(
             embed_dim, self.encoder.out_channels if values == "maps" else embed_dim,
-            n_heads, n_context, tied_attention, lag_bias,
+            n_heads, attention_span, tied_attention, lag_bias,
         )
         if values == "summaries":
             self.value = nn.Linear(embed_dim, embed_dim)
@@ -367,17 +367,17 @@ class NextFramePredictor(nn.Module):
         return prediction, attention
 
 
-def attention_kl_to_uniform(attention: torch.Tensor, n_context: int) -> torch.Tensor:
+def attention_kl_to_uniform(attention: torch.Tensor, attention_span: int) -> torch.Tensor:
     """Mean KL divergence of each attention row from the uniform distribution.
 
     ``KL(a || U) = sum_s a_s log a_s + log n`` over the ``n`` keys a query can
-    see (fewer than ``n_context`` at the start of a clip). Zero when attention
+    see (fewer than ``attention_span`` at the start of a clip). Zero when attention
     is spread evenly; large when it spikes. This is the seed's secondary loss.
 
     Parameters
     ----------
     attention : tensor of shape (..., T, T)
-    n_context : int
+    attention_span : int
 
     Examples
     --------
@@ -386,7 +386,7 @@ def attention_kl_to_uniform(attention: torch.Tensor, n_context: int) -> torch.Te
     0.0
     """
     steps = attention.shape[-1]
-    visible = banded_causal_mask(steps, n_context, device=attention.device)
+    visible = banded_causal_mask(steps, attention_span, device=attention.device)
     n_keys = visible.sum(-1).to(attention.dtype)
     plogp = torch.where(visible, attention * torch.log(attention.clamp_min(1e-12)), 0.0)
     return (plogp.sum(-1) + torch.log(n_keys)).mean()
@@ -434,14 +434,14 @@ class NextFrameCriterion(nn.Module):
 
     Parameters
     ----------
-    n_context : int
+    attention_span : int
     attention_penalty : float, default=0.0
         Weight of :func:`attention_kl_to_uniform`.
     """
 
-    def __init__(self, n_context: int, attention_penalty: float = 0.0):
+    def __init__(self, attention_span: int, attention_penalty: float = 0.0):
         super().__init__()
-        self.n_context = n_context
+        self.attention_span = attention_span
         self.attention_penalty = attention_penalty
 
     def forward(self, output, frames):
@@ -449,6 +449,6 @@ class NextFrameCriterion(nn.Module):
         loss = next_frame_loss(prediction, frames)
         if self.attention_penalty:
             loss = loss + self.attention_penalty * attention_kl_to_uniform(
-                attention, self.n_context
+                attention, self.attention_span
             )
         return loss

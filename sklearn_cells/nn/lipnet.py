@@ -58,7 +58,7 @@ class LipNet(nn.Module):
         fully convolutional ``lipnet4c`` accepts any size at least this large.
     n_filters : int, default=32
         Channels of every convolution (32 in the seed).
-    n_hidden : int, default=128
+    hidden_size : int, default=128
         Units of the hidden dense layer (not used by ``lipnet4c``).
     dropout : float, default=0.25
         Dropout probability after each convolution block and before the
@@ -80,7 +80,7 @@ class LipNet(nn.Module):
         in_channels: int = 1,
         input_size: int | tuple[int, int] = 28,
         n_filters: int = 32,
-        n_hidden: int = 128,
+        hidden_size: int = 128,
         dropout: float = 0.25,
     ):
         super().__init__()
@@ -119,10 +119,10 @@ class LipNet(nn.Module):
         else:
             self.classifier = nn.Sequential(
                 nn.Flatten(),
-                nn.Linear(channels * height * width, n_hidden),
+                nn.Linear(channels * height * width, hidden_size),
                 nn.ReLU(inplace=True),
                 nn.Dropout(dropout),
-                nn.Linear(n_hidden, n_classes),
+                nn.Linear(hidden_size, n_classes),
             )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

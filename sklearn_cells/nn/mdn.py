@@ -420,7 +420,7 @@ class LSTMMixtureDensityNetwork(nn.Module):
         Number of classes to condition on; 0 for an unconditional model.
     n_profiles : int, default=1
         Latent per-sequence profiles; 1 for none.
-    embedding_dim : int, optional
+    embed_dim : int, optional
         Size of the class and profile embeddings; default 8 (at most the
         number of classes or profiles).
     ema_decays : tuple of float, default=()
@@ -469,7 +469,7 @@ class LSTMMixtureDensityNetwork(nn.Module):
         covariance: str = "diagonal",
         n_classes: int = 0,
         n_profiles: int = 1,
-        embedding_dim: int | None = None,
+        embed_dim: int | None = None,
         ema_decays: tuple[float, ...] = (),
         running_mean: bool = False,
         position_offset: bool = False,
@@ -487,7 +487,7 @@ class LSTMMixtureDensityNetwork(nn.Module):
             raise ValueError(f"ema_decays must lie in (0, 1); got {ema_decays!r}.")
         if n_profiles < 1:
             raise ValueError(f"n_profiles must be at least 1; got {n_profiles!r}.")
-        size = 8 if embedding_dim is None else embedding_dim
+        size = 8 if embed_dim is None else embed_dim
         self.running_mean = bool(running_mean)
         self.position_offset = bool(position_offset)
         n_inputs = n_dims + (n_dims + 1) * (len(self.ema_decays) + self.running_mean)

@@ -7,7 +7,7 @@ Plain :mod:`torch.nn` modules, usable in a hand-written training loop:
 >>> logits = net(torch.zeros(1, 5, 32, 32))
 >>> tuple(logits.shape)
 (1, 2, 32, 32)
->>> criterion = SegmentationLoss("weighted_ce", class_weight=[1.0, 2.0])
+>>> criterion = SegmentationLoss("ce", class_weight=[1.0, 2.0])
 >>> loss = criterion(logits, torch.zeros(1, 32, 32, dtype=torch.long))
 
 The network follows the seed's fully convolutional design: ``depth`` max-pooling steps
@@ -31,7 +31,7 @@ __all__ = ["UNet", "SegmentationLoss", "IGNORE_INDEX", "unet_receptive_field"]
 #: Target value of pixels that do not count in the loss (padding added around a frame).
 IGNORE_INDEX = -1
 
-_LOSSES = ("ce", "weighted_ce", "balanced", "dice", "ce+dice")
+_LOSSES = ("ce", "dice", "ce+dice")
 
 
 def unet_receptive_field(depth: int = 5, kernel_size: int = 5, n_convs: int = 1) -> int:
@@ -87,7 +87,7 @@ def unet_receptive_field(depth: int = 5, kernel_size: int = 5, n_convs: int = 1)
 
 
 def _norm_layer(norm: str | None, channels: int) -> nn.Module:
-    if norm is None or norm == "none":
+    if norm is None:
         return nn.Identity()
     if norm == "batch":
         return nn.BatchNorm2d(channels)
@@ -106,7 +106,7 @@ class _ConvBlock(nn.Sequential):
         for i in range(n_convs):
             layers += [
                 nn.Conv2d(c_in if i == 0 else c_out, c_out, kernel_size,
-                          padding=kernel_size // 2, bias=norm in (None, "none")),
+                          padding=kernel_size // 2, bias=norm is None),
                 _norm_layer(norm, c_out),
                 nn.ReLU(inplace=True),
             ]
@@ -237,11 +237,9 @@ class SegmentationLoss(nn.Module):
 
     Parameters
     ----------
-    loss : {"weighted_ce", "balanced", "ce", "dice", "ce+dice"}, default="weighted_ce"
-        ``"weighted_ce"`` and ``"balanced"`` are a cross-entropy with per-class weights
-        (``class_weight``; "balanced" only differs in how :class:`UNetSegmenter` computes
-        them); ``"ce"`` is unweighted; ``"dice"`` is one minus the soft Dice of the
-        foreground classes; ``"ce+dice"`` adds the (weighted) cross-entropy and the Dice loss.
+    loss : {"ce", "dice", "ce+dice"}, default="ce"
+        ``"ce"``: cross-entropy, weighted by ``class_weight`` when given; ``"dice"``: one
+        minus the soft Dice of the foreground classes; ``"ce+dice"``: their sum.
     class_weight : sequence of float, optional
         Weight of each class in the cross-entropy. As in the seed, the weighted per-pixel
         losses are averaged over pixels (not divided by the summed weights).
@@ -254,7 +252,7 @@ class SegmentationLoss(nn.Module):
     >>> crit(logits, torch.ones(1, 8, 8, dtype=torch.long)).backward()
     """
 
-    def __init__(self, loss: str = "weighted_ce", class_weight: Sequence[float] | None = None):
+    def __init__(self, loss: str = "ce", class_weight: Sequence[float] | None = None):
         super().__init__()
         if loss not in _LOSSES:
             raise ValueError(f"loss={loss!r} is not supported; use one of {_LOSSES}.")
@@ -271,7 +269,7 @@ class SegmentationLoss(nn.Module):
             # Per-pixel CE in float32 (safe under autocast), ignored pixels give 0.
             ce = F.cross_entropy(logits.float(), target, reduction="none",
                                  ignore_index=IGNORE_INDEX)
-            if self.class_weight is not None and self.loss != "ce":
+            if self.class_weight is not None:
                 ce = ce * self.class_weight[target.clamp(min=0)]
             total = total + ce.sum() / valid.sum().clamp(min=1)
         if self.loss in ("dice", "ce+dice"):

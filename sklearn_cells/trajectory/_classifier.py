@@ -4,24 +4,23 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from skorch.callbacks import LRScheduler
 from sklearn.base import ClassifierMixin
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import log_loss
 from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
-from torch.optim.lr_scheduler import ReduceLROnPlateau
 from torch.utils.data import DataLoader, Subset
 
 from ..base import (
     ClassifierNet,
     FitData,
-    StrOptions,
     TorchEstimator,
     encode_class_labels,
     int_at_least,
     positive_int,
     real_in,
+    shared_parameter_docs,
 )
 from ..nn.lstm import ARCHITECTURES, LSTMSequenceClassifier
 from ._boosting import booster_probabilities, integrated_features
@@ -40,6 +39,7 @@ __all__ = ["LSTMTrajectoryClassifier"]
 _OPTIMIZERS = {"rmsprop": torch.optim.RMSprop, "adam": torch.optim.Adam, "sgd": torch.optim.SGD}
 
 
+@shared_parameter_docs
 class LSTMTrajectoryClassifier(ClassifierMixin, TorchEstimator):
     """Classify trajectories with a recurrent network (LSTM, GRU or CNN + LSTM).
 
@@ -116,18 +116,14 @@ class LSTMTrajectoryClassifier(ClassifierMixin, TorchEstimator):
         Initial learning rate.
     optimizer : {"adam", "rmsprop", "sgd"} or torch optimizer class, default="adam"
         The seed used RMSprop with lr 1e-3.
-    lr_schedule : {"plateau", None}, default="plateau"
-        ``"plateau"`` halves the learning rate when the monitored loss (the
-        validation loss with ``early_stopping``, else the training loss) has
-        not improved for ``max(1, n_iter_no_change // 2)`` epochs.
     max_epochs : int, default=100
         Upper bound on epochs per ``fit``; early stopping usually ends sooner.
     batch_size : int, default=32
-    max_train_length : int or None, default=200
+    crop_length : int or None, default=200
         Training trajectories longer than this are cut to a random window of
         this many steps, a fresh one every epoch (prediction always sees the
         whole trajectory). A track of ``T`` steps appears ``ceil(T /
-        max_train_length)`` times per epoch, so an epoch covers about every
+        crop_length)`` times per epoch, so an epoch covers about every
         time step once, and "balanced" class weights count those appearances.
     augment : bool, default=True
         Rotate the first two input columns (the xy plane) by a random angle
@@ -149,26 +145,7 @@ class LSTMTrajectoryClassifier(ClassifierMixin, TorchEstimator):
         Ignored for one-column inputs.
     class_weight : "balanced", dict or None, default="balanced"
         Weights the loss by class; "balanced" is the seed's 1/N_i weighting.
-    early_stopping : bool, default=True
-        Hold out ``validation_fraction`` of the training data (stratified when
-        every class allows it) and stop when its loss has not improved for
-        ``n_iter_no_change`` epochs, keeping the best weights.
-    validation_fraction : float, default=0.1
-    n_iter_no_change : int, default=10
-    mixed_precision, warm_start, callbacks, accelerator
-        Shared by the torch estimators (see
-        :class:`~sklearn_cells.base.TorchEstimator`): CUDA mixed precision, continued
-        training, skorch callbacks run after the built-in ones (early stopping,
-        learning-rate schedule, progress bar), and Hugging Face accelerate for several
-        GPUs.
-    device : str, default="cpu"
-        Torch device for training and prediction; "cuda" without CUDA is an error.
-    random_state : int, RandomState or None, default=None
-        Seeds weight initialisation, shuffling, crops, rotations, dropout and
-        the validation split: two CPU fits with the same seed give identical
-        predictions.
-    verbose : int, default=0
-        0 is silent; 1 prints a table per epoch and shows a progress bar.
+    %(shared_parameters)s
 
     Attributes
     ----------
@@ -209,13 +186,13 @@ class LSTMTrajectoryClassifier(ClassifierMixin, TorchEstimator):
         feature_boosting: bool = True,
         lr: float = 3e-3,
         optimizer="adam",
-        lr_schedule: str | None = "plateau",
         max_epochs: int = 100,
         batch_size: int = 32,
-        max_train_length: int | None = 200,
+        crop_length: int | None = 200,
         augment: bool = True,
         test_time_augment: bool = False,
         class_weight="balanced",
+        lr_schedule: str | None = "plateau",
         early_stopping: bool = True,
         validation_fraction: float = 0.1,
         n_iter_no_change: int = 10,
@@ -237,13 +214,13 @@ class LSTMTrajectoryClassifier(ClassifierMixin, TorchEstimator):
         self.feature_boosting = feature_boosting
         self.lr = lr
         self.optimizer = optimizer
-        self.lr_schedule = lr_schedule
         self.max_epochs = max_epochs
         self.batch_size = batch_size
-        self.max_train_length = max_train_length
+        self.crop_length = crop_length
         self.augment = augment
         self.test_time_augment = test_time_augment
         self.class_weight = class_weight
+        self.lr_schedule = lr_schedule
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
@@ -267,20 +244,11 @@ class LSTMTrajectoryClassifier(ClassifierMixin, TorchEstimator):
         "track_features": ["boolean"],
         "feature_boosting": ["boolean"],
         "optimizer": [StrOptions(set(_OPTIMIZERS)), type],
-        "lr_schedule": [StrOptions({"plateau"}), None],
-        "max_train_length": [int_at_least(2), None],
+        "crop_length": [int_at_least(2), None],
         "augment": ["boolean"],
         "test_time_augment": ["boolean"],
         "class_weight": [StrOptions({"balanced"}), dict, None],
     }
-
-    def __setstate__(self, state):
-        # models pickled before the feature branch existed were trained without it
-        state = {"track_features": False, "feature_boosting": False, **dict(state)}
-        if "net_" in state:  # and measured statistics on whole tracks at prediction
-            state = {"max_track_length_": None, "booster_": None, "booster_weight_": 1.0,
-                     **state}
-        super().__setstate__(state)
 
     # -- fitting ---------------------------------------------------------------
 
@@ -352,17 +320,11 @@ class LSTMTrajectoryClassifier(ClassifierMixin, TorchEstimator):
     def _net_params(self, data, train_idx, *, early_stopping, incremental):
         dataset, classes = data.arrays["dataset"], data.fitted["classes_"]
         # Balance the loss over what an epoch really contains: a training track
-        # appears ceil(T / max_train_length) times.
+        # appears ceil(T / crop_length) times.
         repeats = np.ones(len(train_idx), dtype=int)
-        if self.max_train_length is not None:
-            repeats = np.maximum(1, np.ceil(dataset.lengths[train_idx] / self.max_train_length))
+        if self.crop_length is not None:
+            repeats = np.maximum(1, np.ceil(dataset.lengths[train_idx] / self.crop_length))
         y_seen = np.repeat(data.arrays["y"][train_idx], repeats.astype(int))
-        callbacks = []
-        if self.lr_schedule == "plateau" and not incremental:
-            callbacks.append(("lr_schedule", LRScheduler(
-                ReduceLROnPlateau, monitor="valid_loss" if early_stopping else "train_loss",
-                factor=0.5, patience=max(1, self.n_iter_no_change // 2),
-            )))
         features = {}
         if self.track_features:
             stats = dataset_statistics(dataset, train_idx)
@@ -390,10 +352,9 @@ class LSTMTrajectoryClassifier(ClassifierMixin, TorchEstimator):
             iterator_train=bucketed_loader,
             iterator_train__shuffle=True,
             iterator_train__collate_fn=TrainingCollate(
-                self.max_train_length, self.augment, whole_track_statistics=self.track_features),
-            iterator_train__max_length=self.max_train_length,
+                self.crop_length, self.augment, whole_track_statistics=self.track_features),
+            iterator_train__max_length=self.crop_length,
             iterator_valid=bucketed_loader,
-            callbacks=callbacks,
         )
 
     def _after_training(self, data, net, train_idx, valid_idx, *, incremental):

@@ -33,14 +33,22 @@ import numbers
 
 import numpy as np
 import torch
-from skorch.callbacks import GradientNormClipping, LRScheduler
+from skorch.callbacks import GradientNormClipping
 from skorch.utils import to_tensor
 from sklearn.base import DensityMixin
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 from torch.nn.utils.rnn import pad_sequence
 
-from ..base import FitData, MixedPrecisionNet, StrOptions, TorchEstimator, positive_int, real_in
+from ..base import (
+    FitData,
+    MixedPrecisionNet,
+    TorchEstimator,
+    positive_int,
+    real_in,
+    shared_parameter_docs,
+)
 from ..nn.mdn import LSTMMixtureDensityNetwork
 from ._scaler import TrajectoryScaler
 from ._validation import check_trajectories, check_trajectory_labels
@@ -68,11 +76,11 @@ class _WindowDataset(torch.utils.data.Dataset):
     and as many windows in all as without balancing.
     """
 
-    def __init__(self, sequences, labels, window_length: int, balanced: bool = False) -> None:
+    def __init__(self, sequences, labels, crop_length: int, balanced: bool = False) -> None:
         self.sequences = [torch.as_tensor(s, dtype=torch.float32) for s in sequences]
         self.labels = None if labels is None else torch.as_tensor(labels, dtype=torch.long)
-        self.window_length = window_length
-        counts = [max(1, math.ceil(len(s) / window_length)) for s in sequences]
+        self.crop_length = crop_length
+        counts = [max(1, math.ceil(len(s) / crop_length)) for s in sequences]
         self.owner = np.repeat(np.arange(len(sequences)), counts)
         self.by_class = None
         if balanced and labels is not None:
@@ -89,9 +97,9 @@ class _WindowDataset(torch.utils.data.Dataset):
             pool = self.by_class[i % len(self.by_class)]
             j = int(pool[int(torch.randint(len(pool), ()))])
         seq = self.sequences[j]
-        if len(seq) > self.window_length:
-            start = int(torch.randint(len(seq) - self.window_length + 1, ()))
-            seq = seq[start : start + self.window_length]
+        if len(seq) > self.crop_length:
+            start = int(torch.randint(len(seq) - self.crop_length + 1, ()))
+            seq = seq[start : start + self.crop_length]
         label = None if self.labels is None else self.labels[j]
         return seq, label
 
@@ -211,6 +219,7 @@ class _MDNNet(MixedPrecisionNet):
         return self.criterion_(y_pred, X["mask"])
 
 
+@shared_parameter_docs
 class MDNTrajectoryGenerator(DensityMixin, TorchEstimator):
     """LSTM mixture density network that learns cell movement and generates trajectories.
 
@@ -239,14 +248,14 @@ class MDNTrajectoryGenerator(DensityMixin, TorchEstimator):
         "isotropic" is the seed's one sigma per component; "diagonal" has one
         per component and dimension, so a quiet dimension (z on a flat
         surface) stays quiet in generated trajectories.
-    window_length : int, default=300
+    crop_length : int, default=300
         Steps per training window (truncated backpropagation through time);
-        each epoch draws about one window per ``window_length`` steps of each
+        each epoch draws about one window per ``crop_length`` steps of each
         trajectory, at random offsets. Generating much longer trajectories
         than this takes the network into states it was not trained on; keep
         it near the lengths you will sample. Windows that cover whole tracks
         teach the network to hold a cell's speed level for the whole track.
-    scaling : {"standard", "robust", "minmax"}, default="standard"
+    scaler_method : {"standard", "robust", "minmax"}, default="standard"
         How velocities are scaled before training (see
         :class:`TrajectoryScaler`); "robust" suits heavy-tailed steps,
         "minmax" is the seed's [-1, 1].
@@ -294,14 +303,13 @@ class MDNTrajectoryGenerator(DensityMixin, TorchEstimator):
         the spread of per-track persistence of generated collagen cells was
         0.37-0.39 of the real one before, 0.83-0.88 with both (three fit
         seeds; ``benchmarks/results/mdn_individuality_cpu.md``).
-    class_weight : "balanced" or None, default="balanced"
-        "balanced" draws each epoch's training windows so that every class
+    balance_classes : bool, default=True
+        True draws each epoch's training windows so that every class
         gets as many as the others (tracks drawn at random within a class),
-        and a class with few tracks is learned as well as a common one; None
+        and a class with few tracks is learned as well as a common one; False
         takes every window once per epoch. No effect without class labels.
     lr : float, default=1e-2
-        Initial learning rate of Adam; it decays to 0 along a cosine over
-        ``max_epochs``.
+        Initial learning rate of Adam (annealed by ``lr_schedule``).
     max_epochs : int, default=100
         Training epochs.
     batch_size : int, default=4
@@ -311,20 +319,7 @@ class MDNTrajectoryGenerator(DensityMixin, TorchEstimator):
         same number of epochs.
     gradient_clip : float, default=1.0
         Largest gradient norm (clipping keeps training stable on heavy tails).
-    mixed_precision, warm_start, callbacks, accelerator
-        Shared by the torch estimators (see
-        :class:`~sklearn_cells.base.TorchEstimator`): CUDA mixed precision, continued
-        training, skorch callbacks run after the built-in ones (gradient clipping,
-        learning-rate decay, progress bar), and Hugging Face accelerate for several
-        GPUs.
-    device : str, default="cpu"
-        Torch device for training, scoring and sampling; "cuda" without CUDA
-        is an error.
-    random_state : int, RandomState or None, default=None
-        Seeds initialisation, windows, augmentation and shuffling: two CPU
-        fits with the same seed give the same model.
-    verbose : int, default=0
-        0 is silent; 1 prints a table per epoch and a progress bar.
+    %(shared_parameters)s
 
     Attributes
     ----------
@@ -373,19 +368,23 @@ class MDNTrajectoryGenerator(DensityMixin, TorchEstimator):
         hidden_size: int = 64,
         n_layers: int = 1,
         covariance: str = "diagonal",
-        window_length: int = 300,
-        scaling: str = "standard",
+        crop_length: int = 300,
+        scaler_method: str = "standard",
         symmetry: str | None = "xy+z",
         ema_decays=(0.95, 0.99),
         running_mean: bool = True,
         position_offset: bool = True,
         autoregressive: bool = True,
         running_persistence: bool = True,
-        class_weight: str | None = "balanced",
+        balance_classes: bool = True,
         lr: float = 1e-2,
         max_epochs: int = 100,
         batch_size: int = 4,
         gradient_clip: float = 1.0,
+        lr_schedule: str | None = "cosine",
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        n_iter_no_change: int = 10,
         mixed_precision: bool = False,
         warm_start: bool = False,
         callbacks: list | None = None,
@@ -399,19 +398,23 @@ class MDNTrajectoryGenerator(DensityMixin, TorchEstimator):
         self.hidden_size = hidden_size
         self.n_layers = n_layers
         self.covariance = covariance
-        self.window_length = window_length
-        self.scaling = scaling
+        self.crop_length = crop_length
+        self.scaler_method = scaler_method
         self.symmetry = symmetry
         self.ema_decays = ema_decays
         self.running_mean = running_mean
         self.position_offset = position_offset
         self.autoregressive = autoregressive
         self.running_persistence = running_persistence
-        self.class_weight = class_weight
+        self.balance_classes = balance_classes
         self.lr = lr
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.gradient_clip = gradient_clip
+        self.lr_schedule = lr_schedule
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
         self.mixed_precision = mixed_precision
         self.warm_start = warm_start
         self.callbacks = callbacks
@@ -427,15 +430,15 @@ class MDNTrajectoryGenerator(DensityMixin, TorchEstimator):
         "hidden_size": [positive_int()],
         "n_layers": [positive_int()],
         "covariance": [StrOptions(set(_COVARIANCES))],
-        "window_length": [positive_int()],
-        "scaling": [StrOptions(set(_SCALINGS))],
+        "crop_length": [positive_int()],
+        "scaler_method": [StrOptions(set(_SCALINGS))],
         "symmetry": [StrOptions({"xy+z", "xy"}), None],
         "ema_decays": [tuple, list, None],
         "running_mean": ["boolean"],
         "position_offset": ["boolean"],
         "autoregressive": ["boolean"],
         "running_persistence": ["boolean"],
-        "class_weight": [StrOptions({"balanced"}), None],
+        "balance_classes": ["boolean"],
         "gradient_clip": [real_in(0, None)],
     }
     _net_class = _MDNNet
@@ -499,7 +502,7 @@ class MDNTrajectoryGenerator(DensityMixin, TorchEstimator):
             velocities = velocity.transform(trajectories)
             # No clipping: a density model must see the tails it is to generate
             # (clipping fast steps narrowed the fast classes' speed spread).
-            scaler = TrajectoryScaler(method=self.scaling, clip=None)
+            scaler = TrajectoryScaler(method=self.scaler_method, clip=None)
             scaler.fit(
                 velocities if self.symmetry is None else _symmetrized(velocities, self.symmetry)
             )
@@ -527,23 +530,23 @@ class MDNTrajectoryGenerator(DensityMixin, TorchEstimator):
             "n_steps_": int(np.median([len(t) for t in trajectories])),
             "max_step_norm_": max_step_norm,
         }
-        dataset = _WindowDataset(
-            scaled, y_encoded, self.window_length, balanced=self.class_weight == "balanced"
-        )
-        return FitData(len(trajectories), fitted, arrays={"dataset": dataset})
+        return FitData(len(trajectories), fitted, stratify=y_encoded,
+                       arrays={"scaled": scaled, "y": y_encoded})
 
     def _make_datasets(self, data, train_idx, valid_idx):
-        return data.arrays["dataset"], None
+        scaled, y = data.arrays["scaled"], data.arrays["y"]
+
+        def windows(idx, balanced):
+            labels = None if y is None else y[idx]
+            return _WindowDataset([scaled[i] for i in idx], labels, self.crop_length,
+                                  balanced=balanced)
+
+        train = windows(train_idx, self.balance_classes)
+        return train, None if valid_idx is None else windows(valid_idx, False)
 
     def _net_params(self, data, train_idx, *, early_stopping, incremental):
         classes = data.fitted["classes_"]
         callbacks = [("gradient_clip", GradientNormClipping(self.gradient_clip))]
-        if not incremental:
-            # Annealing the rate to 0 settles the weights: sampled trajectories
-            # then depend less on the last few batches.
-            callbacks.append(("lr_schedule", LRScheduler(
-                torch.optim.lr_scheduler.CosineAnnealingLR, T_max=self.max_epochs,
-            )))
         return dict(
             module=LSTMMixtureDensityNetwork,
             module__n_dims=data.fitted["n_features_in_"],
@@ -572,7 +575,7 @@ class MDNTrajectoryGenerator(DensityMixin, TorchEstimator):
             raise ValueError(
                 f"after scaling, the largest velocity is {largest:.3g} times the typical "
                 "one: the steps span too many orders of magnitude to model in float32. "
-                "Use scaling='standard' (not 'robust'), or transform the data (for "
+                "Use scaler_method='standard' (not 'robust'), or transform the data (for "
                 "example remove or split tracks at tracking errors)."
             )
 
@@ -581,7 +584,7 @@ class MDNTrajectoryGenerator(DensityMixin, TorchEstimator):
         if losses and not np.isfinite(losses[-1]):
             raise ValueError(
                 "training diverged (the loss is not finite). Lower lr, lower "
-                "gradient_clip, or use scaling='robust' for heavy-tailed steps."
+                "gradient_clip, or use scaler_method='robust' for heavy-tailed steps."
             )
 
     # -- helpers ---------------------------------------------------------------

@@ -48,29 +48,29 @@ def _check_interval(value, name: str) -> float:
     return value
 
 
-def _check_source_intervals(source_interval, n_trajectories: int) -> np.ndarray:
-    if isinstance(source_interval, numbers.Real) and not isinstance(source_interval, bool):
-        return np.full(n_trajectories, _check_interval(source_interval, "source_interval"))
-    if isinstance(source_interval, (str, bytes)):
-        _check_interval(source_interval, "source_interval")  # raises the TypeError
+def _check_dts(dt, n_trajectories: int) -> np.ndarray:
+    if isinstance(dt, numbers.Real) and not isinstance(dt, bool):
+        return np.full(n_trajectories, _check_interval(dt, "dt"))
+    if isinstance(dt, (str, bytes)):
+        _check_interval(dt, "dt")  # raises the TypeError
     try:
-        intervals = np.asarray(source_interval, dtype=float)
+        intervals = np.asarray(dt, dtype=float)
     except (TypeError, ValueError) as exc:
         raise TypeError(
-            "source_interval must be a positive number or one positive number per "
-            f"trajectory; got {type(source_interval).__name__}."
+            "dt must be a positive number or one positive number per "
+            f"trajectory; got {type(dt).__name__}."
         ) from exc
     if intervals.ndim == 0:
-        return np.full(n_trajectories, _check_interval(float(intervals), "source_interval"))
+        return np.full(n_trajectories, _check_interval(float(intervals), "dt"))
     if intervals.ndim != 1 or intervals.shape[0] != n_trajectories:
         raise ValueError(
-            f"source_interval has shape {intervals.shape}, but X has {n_trajectories} "
+            f"dt has shape {intervals.shape}, but X has {n_trajectories} "
             "trajectories; pass one number for all or one interval per trajectory."
         )
     bad = np.flatnonzero(~np.isfinite(intervals) | (intervals <= 0))
     if bad.size:
         raise ValueError(
-            f"source_interval must be positive and finite; trajectory {bad[0]} has "
+            f"dt must be positive and finite; trajectory {bad[0]} has "
             f"{float(intervals[bad[0]])!r}."
         )
     return intervals
@@ -84,7 +84,7 @@ def _resample_one(r: np.ndarray, ratio: float, method: str, index: int,
     whole = abs(ratio - k) <= _RTOL * max(1.0, ratio)
     if method == "subsample" and not whole:
         raise ValueError(
-            f"method='subsample' needs target_interval to be a whole multiple of the "
+            f"method='subsample' needs target_dt to be a whole multiple of the "
             f"source interval, but trajectory {index} has {target!r} / {source!r} = "
             f"{ratio:.6g}. Use method='linear' (or 'auto') to interpolate in time."
         )
@@ -103,30 +103,30 @@ def _resample_one(r: np.ndarray, ratio: float, method: str, index: int,
             f"trajectory {index} has {n_steps} points at interval {source:g} (duration "
             f"{(n_steps - 1) * source:g}); resampled to interval {target:g} only "
             f"{out.shape[0]} point is left, but at least 2 are needed. Use a smaller "
-            "target_interval or drop trajectories shorter than "
+            "target_dt or drop trajectories shorter than "
             f"{target / source + 1:g} points first."
         )
     return out
 
 
-def resample_trajectories(X, source_interval, target_interval, *, method: str = "auto"):
+def resample_trajectories(X, dt, target_dt, *, method: str = "auto"):
     """Resample trajectories to a common, coarser sampling interval.
 
-    When ``target_interval / source_interval`` is a whole number ``k`` every
+    When ``target_dt / dt`` is a whole number ``k`` every
     ``k``-th point is kept (starting with the first), as in seed 000 (every 2nd
     collagen point, every 5th plastic and fibronectin point for 5 min). Otherwise
-    positions are interpolated linearly at times ``0, target_interval,
-    2 * target_interval, ...`` within each recorded duration.
+    positions are interpolated linearly at times ``0, target_dt,
+    2 * target_dt, ...`` within each recorded duration.
 
     Parameters
     ----------
     X : list of array-like of shape (n_steps_i, n_dims), 1-D object array of \
             those, or array-like of shape (n_trajectories, n_steps, n_dims)
         The trajectories, time first.
-    source_interval : float or array-like of shape (n_trajectories,)
+    dt : float or array-like of shape (n_trajectories,)
         Sampling interval of the input, one for all or one per trajectory.
-    target_interval : float
-        Sampling interval of the output; at least every ``source_interval``
+    target_dt : float
+        Sampling interval of the output; at least every ``dt``
         (upsampling would invent data).
     method : {"auto", "subsample", "linear"}, default="auto"
         ``"subsample"`` keeps every k-th point and requires a whole-number
@@ -163,9 +163,9 @@ def resample_trajectories(X, source_interval, target_interval, *, method: str = 
     array([ 0., 10., 20.])
     """
     _check_method(method)
-    target = _check_interval(target_interval, "target_interval")
+    target = _check_interval(target_dt, "target_dt")
     trajectories = check_trajectories(X)
-    sources = _check_source_intervals(source_interval, len(trajectories))
+    sources = _check_dts(dt, len(trajectories))
     return wrap_like(_resample_all(trajectories, sources, target, method), X)
 
 
@@ -176,9 +176,9 @@ def _resample_all(trajectories: list[np.ndarray], sources: np.ndarray, target: f
         ratio = target / source
         if ratio < 1.0 - _RTOL:
             raise ValueError(
-                f"target_interval={target:g} is finer than the source interval "
+                f"target_dt={target:g} is finer than the source interval "
                 f"{source:g} of trajectory {i}; resampling only coarsens (upsampling "
-                "would invent data). Use a target_interval at least as large as "
+                "would invent data). Use a target_dt at least as large as "
                 "every source interval."
             )
         resampled.append(_resample_one(r, max(ratio, 1.0), method, i, source, target))
@@ -189,8 +189,8 @@ class TrajectoryResampler(NonTabularOutputMixin, TransformerMixin, BaseEstimator
     """Resample trajectories to a coarser sampling interval, as a pipeline step.
 
     Stateless: ``fit`` only records ``n_features_in_``. Give either ``step``
-    (keep every ``step``-th point) or both ``source_interval`` and
-    ``target_interval``. When trajectories were recorded at different
+    (keep every ``step``-th point) or both ``dt`` and
+    ``target_dt``. When trajectories were recorded at different
     intervals (as in seed 000), call :func:`resample_trajectories` with one
     interval per trajectory before the pipeline instead: a pipeline step only
     sees the trajectories of a CV split, not their recording intervals.
@@ -200,10 +200,10 @@ class TrajectoryResampler(NonTabularOutputMixin, TransformerMixin, BaseEstimator
     step : int or float, optional
         Resampling factor: keep every ``step``-th point. A non-integer
         ``step`` interpolates linearly (``method="auto"`` or ``"linear"``).
-    source_interval : float, optional
+    dt : float, optional
         Sampling interval of the input trajectories.
-    target_interval : float, optional
-        Sampling interval wanted, at least ``source_interval``.
+    target_dt : float, optional
+        Sampling interval wanted, at least ``dt``.
     method : {"auto", "subsample", "linear"}, default="auto"
         See :func:`resample_trajectories`.
 
@@ -222,7 +222,7 @@ class TrajectoryResampler(NonTabularOutputMixin, TransformerMixin, BaseEstimator
     >>> X = np.arange(24.0).reshape(2, 6, 2)           # 2 trajectories, 6 points, 2-D
     >>> TrajectoryResampler(step=2).fit_transform(X).shape
     (2, 3, 2)
-    >>> TrajectoryResampler(source_interval=1.0, target_interval=2.5).fit_transform(X)[0]
+    >>> TrajectoryResampler(dt=1.0, target_dt=2.5).fit_transform(X)[0]
     array([[ 0.,  1.],
            [ 5.,  6.],
            [10., 11.]])
@@ -231,23 +231,23 @@ class TrajectoryResampler(NonTabularOutputMixin, TransformerMixin, BaseEstimator
     def __init__(
         self,
         step: float | None = None,
-        source_interval: float | None = None,
-        target_interval: float | None = None,
+        dt: float | None = None,
+        target_dt: float | None = None,
         method: str = "auto",
     ) -> None:
         self.step = step
-        self.source_interval = source_interval
-        self.target_interval = target_interval
+        self.dt = dt
+        self.target_dt = target_dt
         self.method = method
 
     def _intervals(self) -> tuple[float, float]:
         """Validated ``(source, target)`` intervals from the parameters."""
-        has_source = self.source_interval is not None
-        has_target = self.target_interval is not None
+        has_source = self.dt is not None
+        has_target = self.target_dt is not None
         if self.step is not None:
             if has_source or has_target:
                 raise ValueError(
-                    "TrajectoryResampler got step and source_interval/target_interval; "
+                    "TrajectoryResampler got step and dt/target_dt; "
                     "give either step alone or both intervals, not both."
                 )
             step = _check_interval(self.step, "step")
@@ -259,23 +259,23 @@ class TrajectoryResampler(NonTabularOutputMixin, TransformerMixin, BaseEstimator
             return 1.0, step
         if not (has_source and has_target):
             missing = "both intervals" if not (has_source or has_target) else (
-                "target_interval" if has_source else "source_interval"
+                "target_dt" if has_source else "dt"
             )
             raise ValueError(
-                f"TrajectoryResampler needs either step or both source_interval and "
-                f"target_interval; {missing} missing. For example step=2, or "
-                "source_interval=2.5, target_interval=5.0."
+                f"TrajectoryResampler needs either step or both dt and "
+                f"target_dt; {missing} missing. For example step=2, or "
+                "dt=2.5, target_dt=5.0."
             )
-        if not isinstance(self.source_interval, numbers.Real):
+        if not isinstance(self.dt, numbers.Real):
             raise ValueError(
-                "TrajectoryResampler takes one scalar source_interval shared by all "
+                "TrajectoryResampler takes one scalar dt shared by all "
                 "trajectories; for one interval per trajectory call "
-                "resample_trajectories(X, source_interval=[...], target_interval=...) "
+                "resample_trajectories(X, dt=[...], target_dt=...) "
                 "before the pipeline."
             )
         return (
-            _check_interval(self.source_interval, "source_interval"),
-            _check_interval(self.target_interval, "target_interval"),
+            _check_interval(self.dt, "dt"),
+            _check_interval(self.target_dt, "target_dt"),
         )
 
     def fit(self, X, y=None) -> "TrajectoryResampler":

@@ -31,6 +31,9 @@ __all__ = ["DOCS_URL_ENV", "docs_url", "api_page", "set_doc_links"]
 
 DOCS_URL_ENV = "SKLEARN_CELLS_DOCS_URL"
 _DISTRIBUTION = "sklearn-cells"
+# The classes exported at the package root, as registered by set_doc_links (this
+# module must not import the package it is part of).
+_TOP_LEVEL: set[type] = set()
 
 
 @functools.cache
@@ -67,13 +70,11 @@ def docs_url() -> str:
 def api_page(cls: type) -> str:
     """Path of ``cls``'s API page relative to the documentation root.
 
-    Names exported at the package root are documented there
-    (``generated/sklearn_cells.LSTMTrajectoryClassifier.html``); others under
-    their public sub-package, as ``docs/conf.py`` lays out the API pages.
+    Classes exported at the package root (those given to :func:`set_doc_links`)
+    are documented there (``generated/sklearn_cells.LSTMTrajectoryClassifier.html``);
+    others under their public sub-package, as ``docs/conf.py`` lays out the API pages.
     """
-    import sklearn_cells
-
-    if cls.__name__ in sklearn_cells.__all__ and getattr(sklearn_cells, cls.__name__) is cls:
+    if cls in _TOP_LEVEL:
         qualified = f"sklearn_cells.{cls.__name__}"
     else:
         public = [p for p in cls.__module__.split(".") if not p.startswith("_")]
@@ -93,7 +94,8 @@ def _doc_link_template(estimator) -> str:
 
 
 def set_doc_links(classes) -> None:
-    """Give each estimator class in ``classes`` a link to its API page.
+    """Give each estimator class in ``classes``, the classes exported at the
+    package root, a link to its API page.
 
     Sets ``_doc_link_module``, ``_doc_link_template`` and
     ``_doc_link_url_param_generator`` on each class that has scikit-learn's
@@ -111,6 +113,8 @@ def set_doc_links(classes) -> None:
     >>> del os.environ["SKLEARN_CELLS_DOCS_URL"]
     """
     for cls in classes:
+        if isinstance(cls, type):
+            _TOP_LEVEL.add(cls)
         if isinstance(cls, type) and hasattr(cls, "_get_doc_link"):
             cls._doc_link_module = "sklearn_cells"
             cls._doc_link_template = property(_doc_link_template)

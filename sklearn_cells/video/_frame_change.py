@@ -46,8 +46,8 @@ class FrameChangeScorer(FrameScorerMixin, BaseEstimator):
     ----------
     frame_shape_ : tuple of int
         ``(C, H, W)`` of the frames seen in ``fit``.
-    n_channels_ : int
-        Channels per frame.
+    n_features_in_ : int
+        Channels per frame, as for the other image estimators.
 
     See Also
     --------
@@ -100,7 +100,7 @@ class FrameChangeScorer(FrameScorerMixin, BaseEstimator):
         """
         videos, _ = self._validate(X, fitted=False)
         self.frame_shape_ = tuple(int(s) for s in videos[0].shape[1:])
-        self.n_channels_ = self.frame_shape_[0]
+        self.n_features_in_ = self.frame_shape_[0]
         return self
 
     def _changes(self, X):

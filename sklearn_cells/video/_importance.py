@@ -19,10 +19,17 @@ import numbers
 
 import numpy as np
 import torch
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 from skorch.dataset import Dataset
 
-from ..base import FitData, StrOptions, TorchEstimator, positive_int, real_in
+from ..base import (
+    FitData,
+    TorchEstimator,
+    positive_int,
+    real_in,
+    shared_parameter_docs,
+)
 from ..nn.attention import NextFrameCriterion, NextFramePredictor
 from ._readout import (
     attention_change,
@@ -54,11 +61,12 @@ def _clips(videos, length):
     return np.stack(clips)
 
 
+@shared_parameter_docs
 class AttentionFrameScorer(FrameScorerMixin, TorchEstimator):
     """Score video frames with an attention-based next-frame predictor (seed 001).
 
     ``fit`` trains, without labels, a network that predicts frames ``t + 1 ...
-    t + n_predict`` from frames ``t - n_context + 1 ... t``: a CNN encoder
+    t + n_predict`` from frames ``t - attention_span + 1 ... t``: a CNN encoder
     with group normalisation, causal multi-head attention over the frames and
     a CNN decoder with group normalisation
     (:class:`~sklearn_cells.nn.attention.NextFramePredictor`).
@@ -68,9 +76,9 @@ class AttentionFrameScorer(FrameScorerMixin, TorchEstimator):
 
     Parameters
     ----------
-    n_context : int, default=8
+    attention_span : int, default=8
         Frames each prediction may attend to (the current one included).
-        Videos need at least ``n_context + n_predict`` frames.
+        Videos need at least ``attention_span + n_predict`` frames.
     n_predict : int, default=1
         Frames predicted at each step (the seed's transformer predicted a
         sequence of frames rather than one).
@@ -94,7 +102,7 @@ class AttentionFrameScorer(FrameScorerMixin, TorchEstimator):
         above ordinary ones with any single network (held-out ROC AUC
         ~0.98). The attention read-outs need the motion settings
         (``motion=True``, ``attention_values="summaries"``, ``n_predict=4``,
-        ``n_context=16``) and enough videos (64 in the example): then
+        ``attention_span=16``) and enough videos (64 in the example): then
         ``"attention"`` reaches ~0.76 for one network (varying between seeds
         from ~0.6 to ~0.8) and ~0.87 for the mean of four, and
         ``"attention_change"`` ~0.70 and ~0.80. With the default settings or
@@ -124,32 +132,16 @@ class AttentionFrameScorer(FrameScorerMixin, TorchEstimator):
         ``motion=True`` and ``n_predict > 1``, ``"summaries"`` makes attention
         follow changes of motion; see
         :class:`~sklearn_cells.nn.attention.NextFramePredictor`.
-    clip_length : int, optional
+    crop_length : int, optional
         Videos are cut into clips of this many frames for training; default
-        ``min(shortest video, 2 * n_context + n_predict)``, so that about half
+        ``min(shortest video, 2 * attention_span + n_predict)``, so that about half
         the steps of a clip see a full context.
     lr : float, default=2e-3
         Adam's learning rate.
     max_epochs : int, default=40
     batch_size : int, default=4
         Clips per batch.
-    early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the videos (whole videos) and
-        stop when their prediction error has not improved for
-        ``n_iter_no_change`` epochs, keeping the best weights.
-    validation_fraction : float, default=0.2
-    n_iter_no_change : int, default=5
-    mixed_precision, warm_start, callbacks, accelerator
-        Shared by the torch estimators (see
-        :class:`~sklearn_cells.base.TorchEstimator`): CUDA mixed precision, continued
-        training, skorch callbacks run after the built-in ones (early stopping, progress
-        bar), and Hugging Face accelerate for several GPUs.
-    device : str, default="cpu"
-        ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ... A missing GPU is an error.
-    random_state : int, RandomState instance or None, default=None
-        Seeds weight initialisation, shuffling and the validation split.
-    verbose : int, default=0
-        ``1`` prints skorch's epoch table and a progress bar.
+    %(shared_parameters)s
 
     Attributes
     ----------
@@ -157,8 +149,8 @@ class AttentionFrameScorer(FrameScorerMixin, TorchEstimator):
         The trained network (``net_.module_`` is the PyTorch module).
     frame_shape_ : tuple of int
         ``(C, H, W)`` of the frames seen in ``fit``.
-    n_channels_, n_features_in_ : int
-        Channels per frame (``n_features_in_`` as for the other image estimators).
+    n_features_in_ : int
+        Channels per frame, as for the other image estimators.
 
     See Also
     --------
@@ -185,7 +177,7 @@ class AttentionFrameScorer(FrameScorerMixin, TorchEstimator):
     >>> from sklearn_cells.datasets._videos import make_migration_videos
     >>> videos, events = make_migration_videos(n_videos=4, n_frames=16, n_events=1,
     ...                                        frame_size=16, random_state=0)
-    >>> scorer = AttentionFrameScorer(n_context=4, max_epochs=1, channels=(4, 8),
+    >>> scorer = AttentionFrameScorer(attention_span=4, max_epochs=1, channels=(4, 8),
     ...                               embed_dim=8, random_state=0).fit(videos)
     >>> scorer.transform(videos).shape
     (4, 16)
@@ -193,7 +185,7 @@ class AttentionFrameScorer(FrameScorerMixin, TorchEstimator):
 
     def __init__(
         self,
-        n_context: int = 8,
+        attention_span: int = 8,
         n_predict: int = 1,
         importance: str = "surprise",
         attention_penalty: float = 0.0,
@@ -203,12 +195,13 @@ class AttentionFrameScorer(FrameScorerMixin, TorchEstimator):
         n_groups: int = 4,
         motion: bool = False,
         attention_values: str = "maps",
-        clip_length: int | None = None,
+        crop_length: int | None = None,
         lr: float = 2e-3,
         max_epochs: int = 40,
         batch_size: int = 4,
+        lr_schedule: str | None = None,
         early_stopping: bool = False,
-        validation_fraction: float = 0.2,
+        validation_fraction: float = 0.1,
         n_iter_no_change: int = 5,
         mixed_precision: bool = False,
         warm_start: bool = False,
@@ -218,7 +211,7 @@ class AttentionFrameScorer(FrameScorerMixin, TorchEstimator):
         random_state=None,
         verbose: int = 0,
     ):
-        self.n_context = n_context
+        self.attention_span = attention_span
         self.n_predict = n_predict
         self.importance = importance
         self.attention_penalty = attention_penalty
@@ -228,10 +221,11 @@ class AttentionFrameScorer(FrameScorerMixin, TorchEstimator):
         self.n_groups = n_groups
         self.motion = motion
         self.attention_values = attention_values
-        self.clip_length = clip_length
+        self.crop_length = crop_length
         self.lr = lr
         self.max_epochs = max_epochs
         self.batch_size = batch_size
+        self.lr_schedule = lr_schedule
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
@@ -245,7 +239,7 @@ class AttentionFrameScorer(FrameScorerMixin, TorchEstimator):
 
     _parameter_constraints: dict = {
         **TorchEstimator._parameter_constraints,
-        "n_context": [positive_int()],
+        "attention_span": [positive_int()],
         "n_predict": [positive_int()],
         "importance": [StrOptions(set(_IMPORTANCE))],
         "attention_penalty": [real_in(0, None, closed="left")],
@@ -255,7 +249,7 @@ class AttentionFrameScorer(FrameScorerMixin, TorchEstimator):
         "n_groups": [positive_int()],
         "motion": ["boolean"],
         "attention_values": [StrOptions(set(_VALUES))],
-        "clip_length": [positive_int(), None],
+        "crop_length": [positive_int(), None],
     }
 
     # ------------------------------------------------------------------ checks
@@ -268,20 +262,20 @@ class AttentionFrameScorer(FrameScorerMixin, TorchEstimator):
                 f"channels must be a non-empty tuple of positive integers (one per "
                 f"encoder block), e.g. (16, 32); got {self.channels!r}."
             )
-        if self.clip_length is not None and self.clip_length < self._min_frames():
+        if self.crop_length is not None and self.crop_length < self._min_frames():
             raise ValueError(
-                f"clip_length must be at least n_context + n_predict = {self._min_frames()}; "
-                f"got {self.clip_length}."
+                f"crop_length must be at least attention_span + n_predict = {self._min_frames()}; "
+                f"got {self.crop_length}."
             )
 
     def _min_frames(self):
-        return self.n_context + self.n_predict
+        return self.attention_span + self.n_predict
 
     def _reason(self):
         return (
-            f" for n_context={self.n_context} frames of context and n_predict="
+            f" for attention_span={self.attention_span} frames of context and n_predict="
             f"{self.n_predict} frame(s) to predict; use longer videos or lower "
-            "n_context / n_predict"
+            "attention_span / n_predict"
         )
 
     def _validate(self, X, fitted):
@@ -318,11 +312,10 @@ class AttentionFrameScorer(FrameScorerMixin, TorchEstimator):
     def _prepare_fit(self, X, y, *, reset) -> FitData:
         videos, _ = self._validate(X, fitted=not reset)
         frame_shape = tuple(int(s) for s in videos[0].shape[1:])
-        length = self.clip_length or min(
-            min(len(v) for v in videos), 2 * self.n_context + self.n_predict
+        length = self.crop_length or min(
+            min(len(v) for v in videos), 2 * self.attention_span + self.n_predict
         )
-        fitted = {"frame_shape_": frame_shape, "n_channels_": frame_shape[0],
-                  "n_features_in_": frame_shape[0]}
+        fitted = {"frame_shape_": frame_shape, "n_features_in_": frame_shape[0]}
         return FitData(len(videos), fitted,
                        arrays={"videos": videos, "length": max(length, self._min_frames())})
 
@@ -340,7 +333,7 @@ class AttentionFrameScorer(FrameScorerMixin, TorchEstimator):
             module=NextFramePredictor,
             module__in_channels=channels,
             module__frame_size=(height, width),
-            module__n_context=self.n_context,
+            module__attention_span=self.attention_span,
             module__n_predict=self.n_predict,
             module__embed_dim=self.embed_dim,
             module__n_heads=self.n_heads,
@@ -349,7 +342,7 @@ class AttentionFrameScorer(FrameScorerMixin, TorchEstimator):
             module__motion=bool(self.motion),
             module__values=self.attention_values,
             criterion=NextFrameCriterion,
-            criterion__n_context=self.n_context,
+            criterion__attention_span=self.attention_span,
             criterion__attention_penalty=self.attention_penalty,
             optimizer=torch.optim.Adam,
             iterator_train__shuffle=True,
@@ -357,14 +350,14 @@ class AttentionFrameScorer(FrameScorerMixin, TorchEstimator):
 
     # --------------------------------------------------------------- inference
     def _run(self, video, chunk=256):
-        """Banded attention rows (T, n_context) and next-frame errors (T,) of one video.
+        """Banded attention rows (T, attention_span) and next-frame errors (T,) of one video.
 
-        Long videos are processed in chunks that overlap by ``n_context - 1``
+        Long videos are processed in chunks that overlap by ``attention_span - 1``
         frames, so every step sees exactly the frames it would see at once.
         """
         device = self._device
-        # The fitted network's context, even if n_context was changed since.
-        n_frames, ctx = len(video), self.net_.module_.attention.n_context
+        # The fitted network's context, even if attention_span was changed since.
+        n_frames, ctx = len(video), self.net_.module_.attention.attention_span
         rows = np.zeros((n_frames, ctx))
         errors = np.full(n_frames, np.nan)
         start = 0
@@ -407,10 +400,6 @@ class AttentionFrameScorer(FrameScorerMixin, TorchEstimator):
             ``(n_frames_i,)`` array per video. Each video's least important
             frame has 0; the others ``log(raw / smallest raw)``.
         """
-        if self.importance not in _IMPORTANCE:
-            raise ValueError(
-                f"importance must be one of {_IMPORTANCE}; got {self.importance!r}."
-            )
         results, was_array = self._per_video(X)
         out = []
         for rows, errors in results:
@@ -428,7 +417,7 @@ class AttentionFrameScorer(FrameScorerMixin, TorchEstimator):
 
         Returns
         -------
-        attention : list of ndarray of shape (n_frames_i, n_context)
+        attention : list of ndarray of shape (n_frames_i, attention_span)
             ``attention[i][t, lag]`` is the attention (mean over heads) that
             the step at frame ``t`` pays to frame ``t - lag``.
         """

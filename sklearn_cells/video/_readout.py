@@ -2,7 +2,7 @@
 
 Attention is stored banded: ``rows[t, lag]`` is the attention that the step
 predicting the frame(s) after ``t`` pays to frame ``t - lag`` (zero where
-``t - lag < 0``), for ``lag < n_context``.
+``t - lag < 0``), for ``lag < attention_span``.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ __all__ = ["attention_change", "attention_received", "normalise_importance", "su
 def attention_received(rows: np.ndarray) -> np.ndarray:
     """Mean attention each frame receives, relative to uniform attention.
 
-    Every step ``t`` that can see frame ``s`` (``s <= t < s + n_context``)
+    Every step ``t`` that can see frame ``s`` (``s <= t < s + attention_span``)
     gives it ``rows[t, t - s]`` times the number of frames that step sees, so
     1 means "as much as if attention were uniform"; frame ``s`` gets the mean
     over those steps. Steps near the start see fewer frames, which this
@@ -23,7 +23,7 @@ def attention_received(rows: np.ndarray) -> np.ndarray:
 
     Parameters
     ----------
-    rows : ndarray of shape (n_frames, n_context)
+    rows : ndarray of shape (n_frames, attention_span)
 
     Returns
     -------
@@ -36,13 +36,13 @@ def attention_received(rows: np.ndarray) -> np.ndarray:
     >>> attention_received(rows).round(2).tolist()
     [1.0, 0.6, 1.8]
     """
-    n_frames, n_context = rows.shape
+    n_frames, attention_span = rows.shape
     steps = np.arange(n_frames)
-    n_visible = np.minimum(steps + 1, n_context)
+    n_visible = np.minimum(steps + 1, attention_span)
     scaled = rows * n_visible[:, None]
     total = np.zeros(n_frames)
     count = np.zeros(n_frames)
-    for lag in range(n_context):
+    for lag in range(attention_span):
         if lag >= n_frames:
             break
         # Step t = s + lag gives frame s the weight scaled[t, lag].
@@ -54,7 +54,7 @@ def attention_received(rows: np.ndarray) -> np.ndarray:
 def attention_change(rows: np.ndarray, floor: float = 1e-3) -> np.ndarray:
     """How much the network's attention to the past shifts at each frame.
 
-    Step ``t`` and step ``t - 1`` both see frames ``t - n_context + 1 ...
+    Step ``t`` and step ``t - 1`` both see frames ``t - attention_span + 1 ...
     t - 1``; their attention over those frames, each renormalised to sum to
     one, is compared by total variation distance (0: same distribution, 1:
     disjoint). A frame where the network suddenly redistributes its attention
@@ -64,7 +64,7 @@ def attention_change(rows: np.ndarray, floor: float = 1e-3) -> np.ndarray:
 
     Parameters
     ----------
-    rows : ndarray of shape (n_frames, n_context)
+    rows : ndarray of shape (n_frames, attention_span)
         Banded attention, ``rows[t, lag]`` paid by step ``t`` to frame ``t - lag``.
     floor : float, default=1e-3
         Smallest value returned, so that the per-video log normalisation
@@ -84,10 +84,10 @@ def attention_change(rows: np.ndarray, floor: float = 1e-3) -> np.ndarray:
     [0.0, 0.0, 0.0, 0.33]
     """
     rows = np.asarray(rows, dtype=float)
-    n_frames, n_context = rows.shape
+    n_frames, attention_span = rows.shape
     out = np.full(n_frames, np.nan)
     for t in range(2, n_frames):
-        k = min(n_context - 1, t)  # frames t - 1 ... t - k, seen by both steps
+        k = min(attention_span - 1, t)  # frames t - 1 ... t - k, seen by both steps
         now, before = rows[t, 1 : k + 1], rows[t - 1, :k]
         if now.sum() <= 0 or before.sum() <= 0:
             continue

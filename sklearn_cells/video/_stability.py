@@ -99,7 +99,7 @@ class FrameImportanceEnsemble(VideoTransformerMixin, BaseEstimator):
     >>> from sklearn_cells.video._importance import AttentionFrameScorer
     >>> videos, _ = make_migration_videos(n_videos=3, n_frames=12, n_events=1,
     ...                                   frame_size=16, random_state=0)
-    >>> base = AttentionFrameScorer(n_context=4, max_epochs=1, channels=(4, 8), embed_dim=8)
+    >>> base = AttentionFrameScorer(attention_span=4, max_epochs=1, channels=(4, 8), embed_dim=8)
     >>> ensemble = FrameImportanceEnsemble(base, n_estimators=2, random_state=0)
     >>> ensemble.fit(videos).transform(videos).shape
     (3, 12)
@@ -315,7 +315,7 @@ def importance_stability(
     >>> from sklearn_cells.video._importance import AttentionFrameScorer
     >>> videos, _ = make_migration_videos(n_videos=3, n_frames=12, n_events=1,
     ...                                   frame_size=16, random_state=0)
-    >>> base = AttentionFrameScorer(n_context=4, max_epochs=1, channels=(4, 8), embed_dim=8)
+    >>> base = AttentionFrameScorer(attention_span=4, max_epochs=1, channels=(4, 8), embed_dim=8)
     >>> result = importance_stability(base, videos, n_models=2, window=3, random_state=0)
     >>> sorted(result)[:3]
     ['ensemble', 'ensemble_subsequence', 'estimators']
