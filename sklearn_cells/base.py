@@ -629,19 +629,31 @@ class TorchEstimator(BaseEstimator):
 
     # -- inference ---------------------------------------------------------------
 
+    # Least samples per prediction batch: without gradients, batches can be far larger
+    # than in training. The U-Net, whose samples are large tiles, uses batch_size.
+    _min_inference_batch = 256
+
+    @property
+    def _inference_batch_size(self) -> int:
+        return max(self.batch_size, self._min_inference_batch)
+
     @contextlib.contextmanager
-    def _evaluation(self) -> Iterator[torch.nn.Module]:
-        """The fitted module in evaluation mode under ``torch.inference_mode``.
+    def _evaluation(self, net: NeuralNet | None = None) -> Iterator[torch.nn.Module]:
+        """The module of ``net`` (the fitted ``net_`` by default) in evaluation mode,
+        under ``torch.inference_mode`` and, as ``mixed_precision`` says, CUDA autocast.
 
         The module's previous mode is restored afterwards, so a later
         ``partial_fit`` trains with dropout and batch statistics as before.
+        Outputs may be float16 under autocast: callers convert what they return.
         """
-        check_is_fitted(self, "net_")
-        module = self.net_.module_
+        if net is None:
+            check_is_fitted(self, "net_")
+            net = self.net_
+        module = net.module_
         was_training = module.training
         module.eval()
         try:
-            with torch.inference_mode():
+            with torch.inference_mode(), net.autocast():
                 yield module
         finally:
             module.train(was_training)

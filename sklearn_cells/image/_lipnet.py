@@ -428,7 +428,7 @@ class LipNetClassifier(ClassifierMixin, TorchEstimator):
             optimizer=torch.optim.Adam,
             optimizer__weight_decay=self.weight_decay,
             iterator_train__shuffle=True,
-            iterator_valid__batch_size=max(256, self.batch_size),
+            iterator_valid__batch_size=self._inference_batch_size,
         )
         if self.undersample_majority > 0:
             params["iterator_train__shuffle"] = False
@@ -459,10 +459,10 @@ class LipNetClassifier(ClassifierMixin, TorchEstimator):
         """
         check_is_fitted(self, "net_")
         X = torch.from_numpy(_check_images(X, input_shape=self.input_shape_))
-        batch = max(256, self.batch_size)
+        batch = self._inference_batch_size
         with self._evaluation() as module:
             proba = [
-                torch.softmax(module(X[i : i + batch].to(self._device)), dim=1).cpu()
+                torch.softmax(module(X[i : i + batch].to(self._device)).float(), dim=1).cpu()
                 for i in range(0, len(X), batch)
             ]
         return torch.cat(proba).numpy().astype(np.float64)

@@ -487,6 +487,7 @@ class UNetSegmenter(ClassifierMixin, TorchEstimator):
         self.verbose = verbose
 
     # ---------------------------------------------------------------- validation
+    _min_inference_batch = 1  # tiles of up to tile_size**2 pixels: batch_size at a time
     _parameter_constraints: dict = {
         **TorchEstimator._parameter_constraints,
         "depth": [int_at_least(0)],
@@ -782,8 +783,7 @@ class UNetSegmenter(ClassifierMixin, TorchEstimator):
 
         def flush(module):
             xb = torch.from_numpy(np.stack(batch)).to(device)
-            with self.net_.autocast():
-                logits = module(xb).float().cpu()
+            logits = module(xb).float().cpu()
             for (i, ys, xs, oy, ox), out in zip(meta, logits):
                 write(i, ys, xs, out[:, oy, ox])
             batch.clear()
@@ -793,7 +793,7 @@ class UNetSegmenter(ClassifierMixin, TorchEstimator):
             for (y0, y1, ky0, ky1), (x0, x1, kx0, kx1) in tiles:
                 iy, ix = index_y[y0:y1, None], index_x[None, x0:x1]
                 for i in range(n):
-                    if batch and (len(batch) >= self.batch_size
+                    if batch and (len(batch) >= self._inference_batch_size
                                   or (y1 - y0, x1 - x0) != batch[0].shape[-2:]):
                         flush(module)
                     batch.append(frames[i][:, iy, ix])

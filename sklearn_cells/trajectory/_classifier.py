@@ -377,7 +377,7 @@ class LSTMTrajectoryClassifier(ClassifierMixin, TorchEstimator):
         if valid_idx is not None:
             # the blend weight that predicts the held-out tracks best (ties: the network)
             sequences = [dataset.sequences[i] for i in valid_idx]
-            proba, boosted = self._probabilities(net.module_, sequences, booster,
+            proba, boosted = self._probabilities(net, sequences, booster,
                                                  data.fitted["max_track_length_"])
             grid = np.linspace(1.0, 0.0, 11)
             losses = [log_loss(y[valid_idx], w * proba + (1 - w) * boosted,
@@ -385,16 +385,30 @@ class LSTMTrajectoryClassifier(ClassifierMixin, TorchEstimator):
             weight = float(grid[int(np.argmin(losses))])
         data.fitted.update(booster_=booster, booster_weight_=weight)
 
-    def _probabilities(self, module, sequences, booster, statistics_length, symmetries=None):
+    def _probabilities(self, net, sequences, booster, statistics_length, symmetries=None):
         """The network's probabilities for ``sequences`` and the booster's
         (``None`` without one), both measured on spans of ``statistics_length``."""
         if not self.track_features:
             statistics_length = None
-        proba, stats = _network_probabilities(module, sequences, max(self.batch_size, 256),
-                                              statistics_length, symmetries)
+        collate = collate_sequences
+        if statistics_length is not None:
+            collate = PredictionCollate(statistics_length)
+        loader = DataLoader([(x, 0) for x in sequences], batch_size=self._inference_batch_size,
+                            collate_fn=collate)
+        chunks, stats = [], []
+        with self._evaluation(net) as module:
+            device = next(module.parameters()).device
+            for batch, _ in loader:
+                batch = {k: v.to(device) for k, v in batch.items()}
+                if "features" in batch:
+                    stats.append(batch["features"].cpu())
+                chunks.append(_softmax(module, batch, symmetries).cpu())
+        proba = torch.cat(chunks).numpy().astype(np.float64)
+        proba /= proba.sum(axis=1, keepdims=True)  # exactly, in float64
         if booster is None:
             return proba, None
-        features = np.hstack([stats, integrated_features(sequences, statistics_length)])
+        features = np.hstack([torch.cat(stats).numpy(),
+                              integrated_features(sequences, statistics_length)])
         return proba, booster_probabilities(booster, features, proba.shape[1])
 
     # -- prediction ------------------------------------------------------------
@@ -409,7 +423,7 @@ class LSTMTrajectoryClassifier(ClassifierMixin, TorchEstimator):
         symmetries = None
         if self.test_time_augment and self.n_features_in_ >= 2:
             symmetries = _plane_symmetries()
-        proba, boosted = self._probabilities(self.net_.module_, sequences, self.booster_,
+        proba, boosted = self._probabilities(self.net_, sequences, self.booster_,
                                              self.max_track_length_, symmetries)
         if boosted is not None:
             proba = self.booster_weight_ * proba + (1 - self.booster_weight_) * boosted
@@ -423,39 +437,17 @@ class LSTMTrajectoryClassifier(ClassifierMixin, TorchEstimator):
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
 
-def _network_probabilities(module, sequences, batch_size, statistics_length=None,
-                           symmetries=None):
-    """Softmax outputs of ``module`` (in evaluation mode) for ``sequences``, and
-    the statistics its feature branch was given (``None`` without
-    ``statistics_length``), as float64 arrays."""
-    collate = collate_sequences
-    if statistics_length is not None:
-        collate = PredictionCollate(statistics_length)
-    loader = DataLoader([(x, 0) for x in sequences], batch_size=batch_size, collate_fn=collate)
-    device = next(module.parameters()).device
-    was_training = module.training
-    module.eval()
-    chunks, stats = [], []
-    try:
-        with torch.inference_mode():
-            for batch, _ in loader:
-                batch = {k: v.to(device) for k, v in batch.items()}
-                if "features" in batch:
-                    stats.append(batch["features"].cpu())
-                if symmetries is None:
-                    chunks.append(torch.softmax(module(**batch), dim=1).cpu())
-                    continue
-                # average over the 8 symmetries of the square in the xy plane
-                x, proba = batch.pop("x"), 0.0
-                for matrix in symmetries.to(x.device, x.dtype):
-                    turned = torch.cat([x[..., :2] @ matrix.T, x[..., 2:]], dim=2)
-                    proba = proba + torch.softmax(module(turned, **batch), dim=1)
-                chunks.append((proba / len(symmetries)).cpu())
-    finally:
-        module.train(was_training)
-    proba = torch.cat(chunks).numpy().astype(np.float64)
-    proba /= proba.sum(axis=1, keepdims=True)  # exactly, in float64
-    return proba, (torch.cat(stats).numpy() if stats else None)
+def _softmax(module, batch: dict, symmetries=None) -> torch.Tensor:
+    """Class probabilities of one batch; with ``symmetries``, averaged over the 8
+    symmetries of the square in the xy plane."""
+    if symmetries is None:
+        return torch.softmax(module(**batch).float(), dim=1)
+    batch = dict(batch)
+    x, proba = batch.pop("x"), 0.0
+    for matrix in symmetries.to(x.device, x.dtype):
+        turned = torch.cat([x[..., :2] @ matrix.T, x[..., 2:]], dim=2)
+        proba = proba + torch.softmax(module(turned, **batch).float(), dim=1)
+    return proba / len(symmetries)
 
 
 def _plane_symmetries() -> torch.Tensor:

@@ -626,11 +626,12 @@ class MDNTrajectoryGenerator(DensityMixin, TorchEstimator):
         longest = longest[labels] if labels is not None else longest.expand(n_samples)
         return longest.to(device)
 
-    def _scaled_batches(self, trajectories, batch_size: int = 256):
+    def _scaled_batches(self, trajectories):
         """Yield (indices, padded scaled velocities, lengths) in length order."""
         velocities = self.velocity_.transform(trajectories)
         scaled = self.scaler_.transform(velocities)
         order = np.argsort([len(v) for v in scaled], kind="stable")
+        batch_size = self._inference_batch_size
         for start in range(0, len(order), batch_size):
             idx = order[start : start + batch_size]
             seqs = [torch.as_tensor(scaled[i], dtype=torch.float32) for i in idx]

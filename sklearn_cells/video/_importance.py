@@ -349,13 +349,14 @@ class AttentionFrameScorer(FrameScorerMixin, TorchEstimator):
         )
 
     # --------------------------------------------------------------- inference
-    def _run(self, video, chunk=256):
+    def _run(self, video, chunk: int | None = None):
         """Banded attention rows (T, attention_span) and next-frame errors (T,) of one video.
 
         Long videos are processed in chunks that overlap by ``attention_span - 1``
         frames, so every step sees exactly the frames it would see at once.
         """
         device = self._device
+        chunk = chunk or self._inference_batch_size  # frames predicted per forward pass
         # The fitted network's context, even if attention_span was changed since.
         n_frames, ctx = len(video), self.net_.module_.attention.attention_span
         rows = np.zeros((n_frames, ctx))
@@ -368,7 +369,8 @@ class AttentionFrameScorer(FrameScorerMixin, TorchEstimator):
                 # One frame more than predicted so the last step's target exists.
                 frames = torch.as_tensor(video[first : min(n_frames, stop + 1)], device=device)
                 prediction, attention = module(frames[None])
-                attention = attention[0].mean(0).cpu().numpy()  # mean over heads
+                prediction = prediction.float()
+                attention = attention[0].float().mean(0).cpu().numpy()  # mean over heads
                 steps = np.arange(start, stop)
                 q = steps - first
                 for lag in range(ctx):
