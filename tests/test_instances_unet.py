@@ -7,7 +7,13 @@ import pytest
 from sklearn_cells.datasets._timelapse import make_timelapse
 from sklearn_cells.image._background import BackgroundSubtractor
 from sklearn_cells.image._normalize import IntensityNormalizer
-from sklearn_cells.image._unet import _MIN_SIZE_FRACTION, UNetSegmenter, _boundary_targets
+from sklearn_cells.image._instances import (
+    MIN_SIZE_FRACTION,
+    boundary_targets,
+    filter_small,
+    typical_area,
+)
+from sklearn_cells.image._unet import UNetSegmenter
 from sklearn_cells.metrics._instances import make_instance_scorer, match_instances
 from sklearn_cells.metrics._segmentation import (
     dice_score,
@@ -29,7 +35,7 @@ def _two_touching_squares():
 
 
 def test_boundary_targets_part_touching_cells():
-    targets = _boundary_targets(_two_touching_squares())
+    targets = boundary_targets(_two_touching_squares())
     assert set(np.unique(targets)) == {0, 1, 2}
     assert (targets[:, 4:6][2:6] == 2).all()  # the two-pixel band where the cells meet
     assert (targets[3:5, 2:4] == 1).all() and (targets[3:5, 6:8] == 1).all()
@@ -39,7 +45,7 @@ def test_boundary_targets_part_touching_cells():
     assert match_instances(_two_touching_squares(), back)["f1"] == 1.0
     assert label_instances(targets > 0).max() == 1  # connected components merge them
     edge = np.ones((4, 4), np.int32)  # the frame's edge is not a boundary
-    assert (_boundary_targets(edge) == 1).all()
+    assert (boundary_targets(edge) == 1).all()
 
 
 def test_seeded_labelling_grows_seeds_and_keeps_unseeded_objects():
@@ -91,13 +97,16 @@ def touching():
                           random_state=0)
     Xb = IntensityNormalizer(method="zscore").fit_transform(BackgroundSubtractor().fit_transform(X))
     train, test = np.flatnonzero(X.sequence_ids < 3), np.flatnonzero(X.sequence_ids == 3)
-    seg = UNetSegmenter(instances="boundary", max_epochs=25, **TINY).fit(Xb[train], y[train])
+    # instance labels in y: boundary targets without being asked ("auto")
+    seg = UNetSegmenter(max_epochs=25, **TINY).fit(Xb[train], y[train])
     return seg, Xb[test], y[test]
 
 
 def test_boundary_output_separates_touching_cells(touching):
     seg, X, y = touching
+    assert seg.instances_ == "boundary"
     assert seg.net_.module_.head.out_channels == 3 and list(seg.classes_) == [0, 1]
+    assert seg.fit_check_.n_found >= seg.fit_check_.n_cells / 4  # no warning
     instances = seg.predict_instances(X)
     assert instances.shape == y.shape and instances.dtype == np.int32
     merged = label_instances(seg.predict(X))  # connected components of the same network
@@ -115,20 +124,30 @@ def test_boundary_output_separates_touching_cells(touching):
     np.testing.assert_array_equal(np.stack(as_list), instances)
 
 
-def test_default_min_size_is_a_share_of_the_training_cell_area(touching):
+def test_default_min_size_is_relative_to_each_frames_own_cells(touching):
     seg, X, y = touching
-    _, y_all = make_timelapse(n_sequences=4, n_frames=8, frame_shape=(40, 40), n_cells=4,
-                              touching=1.0, outline=0.5, n_debris=2, instance_masks=True,
-                              random_state=0)
-    train_areas = np.concatenate([np.bincount(m.ravel())[1:] for m in np.asarray(y_all)[:24]])
-    assert seg.cell_area_ == np.median(train_areas[train_areas > 0])
-    min_size = round(_MIN_SIZE_FRACTION * seg.cell_area_)
-    assert min_size > 0
-    auto, none = seg.predict_instances(X), seg.predict_instances(X, min_size=0)
-    np.testing.assert_array_equal(auto, seg.predict_instances(X, min_size=min_size))
-    sizes = np.concatenate([np.bincount(f.ravel())[1:] for f in auto])
-    assert sizes[sizes > 0].min() >= min_size
-    assert max(f.max() for f in auto) <= max(f.max() for f in none)
+    none = seg.predict_instances(X, min_size=0)
+    auto, details = seg.predict_instances(X, return_details=True)
+    expected = [round(MIN_SIZE_FRACTION * typical_area(f)) for f in none]
+    np.testing.assert_array_equal(details.min_size, expected)
+    np.testing.assert_array_equal(details.mask, seg.predict(X))  # from the same pass
+    for frame, unfiltered, size in zip(auto, none, details.min_size):
+        sizes = np.bincount(frame.ravel())[1:]
+        assert sizes.min(initial=size) >= size
+        assert frame.max() <= unfiltered.max()
+    # a frame at twice the magnification keeps its cells: the size scales with them
+    big = np.kron(none[0], np.ones((2, 2), dtype=none.dtype))
+    assert filter_small(big, "auto")[1] == pytest.approx(4 * details.min_size[0], abs=2)
+
+
+def test_typical_area_ignores_specks():
+    cells = np.zeros((40, 40), np.int32)
+    cells[:10, :10], cells[20:30, 20:30] = 1, 2
+    for k in range(10):  # ten one-pixel specks
+        cells[35, 2 * k] = 3 + k
+    assert typical_area(cells) == 100
+    kept, size = filter_small(cells, "auto")
+    assert size == 25 and kept.max() == 2 and set(np.unique(kept)) == {0, 1, 2}
 
 
 @pytest.mark.parametrize("min_size", [-1, 2.5, True, "large", None])
@@ -156,5 +175,28 @@ def test_boundary_mode_bad_inputs():
         UNetSegmenter(instances="boundary", **TINY).fit(X, -np.ones((2, 16, 16), int))
     y = np.zeros((2, 16, 16), int)
     y[0, :3, :3] = 9
-    with pytest.raises(ValueError, match="instances='boundary'"):  # the hint for instance masks
-        UNetSegmenter(**TINY).fit(X, y)
+    with pytest.raises(ValueError, match="instances='auto'"):  # the hint for instance masks
+        UNetSegmenter(instances=None, **TINY).fit(X, y)
+
+
+def test_a_fit_that_finds_no_cell_warns():
+    X = np.zeros((4, 32, 32), np.float32)  # frames that show nothing of the sparse cells
+    y = np.zeros((4, 32, 32), int)
+    y[:, 10:14, 10:14] = 1
+    seg = UNetSegmenter(**{**TINY, "loss": "ce", "class_weight": None, "max_epochs": 3})
+    with pytest.warns(UserWarning, match="finds almost no cells on its own training frames"):
+        seg.fit(X, y)
+    assert seg.fit_check_.found_pixels == 0 and seg.fit_check_.cell_pixels == 64
+
+
+def test_a_fit_that_merges_touching_cells_warns():
+    # a dense colony: 16 touching square cells, bright on a dark background
+    y = np.zeros((4, 32, 32), int)
+    for k in range(16):
+        y[:, 4 + 6 * (k // 4) : 10 + 6 * (k // 4), 4 + 6 * (k % 4) : 10 + 6 * (k % 4)] = k + 1
+    X = (y > 0).astype(np.float32)
+    seg = UNetSegmenter(max_epochs=2, **TINY)  # too short to learn the boundaries
+    with pytest.warns(UserWarning, match="touching cells merge"):
+        seg.fit(X, y)
+    assert seg.instances_ == "boundary"
+    assert seg.fit_check_.n_found <= seg.fit_check_.n_cells / 4

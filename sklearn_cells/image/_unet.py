@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import warnings
 
 import numpy as np
 import torch
 from scipy import ndimage
 from sklearn.base import ClassifierMixin
+from sklearn.utils import Bunch
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import Callback
@@ -23,6 +25,12 @@ from ..base import (
 )
 from ..metrics._segmentation import dice_score, label_instances
 from ..nn.unet import IGNORE_INDEX, SegmentationLoss, UNet, unet_receptive_field
+from ._instances import (
+    boundary_targets,
+    filter_small,
+    holds_instance_labels,
+    instances_from_proba,
+)
 from ._temporal import TimelapseFrames, check_frames
 
 __all__ = ["UNetSegmenter"]
@@ -67,21 +75,6 @@ def _pad_index(length: int, padded: int, reflect: bool) -> np.ndarray:
 def _subset(items, idx):
     """``items[idx]`` for an array or a list of frames."""
     return [items[i] for i in idx] if isinstance(items, list) else items[idx]
-
-
-def _boundary_targets(labels: np.ndarray) -> np.ndarray:
-    """Pixel classes of an instance label image: 0 background, 1 cell interior, 2 boundary.
-
-    A boundary pixel is a cell pixel with one of its 8 neighbours outside the cell
-    (background or another cell), so two touching cells are parted by a two-pixel band.
-    The frame's edge is not a boundary.
-    """
-    high = ndimage.maximum_filter(labels, size=3, mode="nearest")
-    low = ndimage.minimum_filter(labels, size=3, mode="nearest")
-    cells = labels > 0
-    out = cells.astype(np.int64)
-    out[cells & ((high != labels) | (low != labels))] = 2
-    return out
 
 
 class _FrameDataset(Dataset):
@@ -238,10 +231,24 @@ class _DiceRecorder(Callback):
 # --------------------------------------------------------------------------------------
 # estimator
 # --------------------------------------------------------------------------------------
-# predict_instances' default min_size, as a share of the median training cell area:
-# the least worst loss against each set's best share on the training frames of PSC and
-# of the synthetic touching cells (benchmarks/results/unet_quality_cpu.md).
-_MIN_SIZE_FRACTION = 0.5
+def _warn_about_fit(check: Bunch) -> None:
+    """Warn when a network finds (almost) no cells, or far fewer than ``y`` holds,
+    on windows of its own training frames."""
+    if check.found_pixels < 0.1 * check.cell_pixels:
+        warnings.warn(
+            f"UNetSegmenter finds almost no cells on its own training frames: "
+            f"{check.found_pixels} cell pixels where y has {check.cell_pixels}. Likely cause: "
+            "too few training steps for sparse cells (predicting background wins the loss). "
+            "Train longer (max_epochs, steps_per_epoch), raise foreground_fraction or use "
+            "class_weight='balanced', and check that y marks the cells with labels > 0.",
+            UserWarning, stacklevel=4)
+    elif check.n_cells >= 4 and check.n_found <= check.n_cells / 4:
+        warnings.warn(
+            f"UNetSegmenter finds {check.n_found} cell(s) where y has {check.n_cells} on "
+            "windows of its own training frames: touching cells merge, as the network "
+            "has not learned their boundaries. Train longer (boundary targets need more "
+            "epochs than binary masks: max_epochs, steps_per_epoch).",
+            UserWarning, stacklevel=4)
 
 
 @shared_parameter_docs
@@ -366,13 +373,15 @@ class UNetSegmenter(ClassifierMixin, TorchEstimator):
         three seeds, ``--only sparse_budget``).
     augment : bool, default=True
         Random flips and 90-degree rotations of the training windows.
-    instances : {None, "boundary"}, default=None
-        None: ``y`` holds pixel classes, and :meth:`predict_instances` labels the
-        connected components of the predicted foreground (touching cells merge).
+    instances : {"auto", "boundary"} or None, default="auto"
         ``"boundary"``: ``y`` holds instance labels (0 background, one positive integer
         per cell; ``n_classes`` must be 2); the network also learns the cells' boundaries,
-        and :meth:`predict_instances` separates touching cells. ``predict`` and
-        ``predict_proba`` still give cell vs background.
+        and :meth:`predict_instances` separates touching cells. None: ``y`` holds pixel
+        classes, and :meth:`predict_instances` labels the connected components of the
+        predicted foreground (touching cells merge). ``"auto"``: ``"boundary"`` when
+        ``n_classes=2`` and ``y`` holds a label above 1 (instance masks), else None; the
+        choice is ``instances_``. ``predict`` and ``predict_proba`` always give the pixel
+        classes (cell vs background with boundary targets).
     tile_size : int or None, default=1024
         Frames larger than this (after padding to a multiple of ``2 ** depth``) are predicted
         in overlapping tiles at most this large (rounded up to a multiple of ``2 ** depth``);
@@ -397,10 +406,15 @@ class UNetSegmenter(ClassifierMixin, TorchEstimator):
         Input channels.
     class_weight_ : ndarray or None
         The class weights of the cross-entropy.
+    instances_ : {"boundary", None}
+        Whether the network learned boundary targets (see ``instances``).
     cell_area_ : float
-        Median pixel count of the training cells (the instances of ``y`` with
-        ``instances="boundary"``, else the connected components of its foreground);
-        :meth:`predict_instances` derives its default ``min_size`` from it.
+        Median pixel count of the training cells (the instances of ``y`` with boundary
+        targets, else the connected components of its foreground).
+    fit_check_ : Bunch
+        The check after :meth:`fit` on windows of up to four training frames:
+        ``cell_pixels`` and ``n_cells`` in ``y``, ``found_pixels`` and ``n_found`` by
+        :meth:`predict_instances`.
     history_ : skorch History
         Per-epoch ``train_loss``, ``train_dice`` (and ``valid_loss``, ``valid_dice``).
 
@@ -436,7 +450,7 @@ class UNetSegmenter(ClassifierMixin, TorchEstimator):
         steps_per_epoch: int | None = None,
         foreground_fraction: float = 0.5,
         augment: bool = True,
-        instances: str | None = None,
+        instances: str | None = "auto",
         tile_size: int | None = 1024,
         tile_overlap: int | str = "auto",
         lr_schedule: str | None = None,
@@ -507,7 +521,7 @@ class UNetSegmenter(ClassifierMixin, TorchEstimator):
         "steps_per_epoch": [positive_int(), None],
         "foreground_fraction": [real_in(0, 1, closed="both")],
         "augment": ["boolean"],
-        "instances": [StrOptions({"boundary"}), None],
+        "instances": [StrOptions({"auto", "boundary"}), None],
         "tile_size": [positive_int(), None],
         "tile_overlap": [StrOptions({"auto"}), int_at_least(0)],
     }
@@ -581,7 +595,7 @@ class UNetSegmenter(ClassifierMixin, TorchEstimator):
             raise TypeError(f"{where} must hold integer class labels; got dtype {masks.dtype}.")
         return masks.astype(np.int64, copy=False)
 
-    def _check_y(self, y, frames):
+    def _check_y(self, y, frames, instances: str | None):
         """Masks in the container kind of ``frames``: an ``(n, H, W)`` int64 array or a
         list of ``(H_i, W_i)`` arrays; class labels, or instance labels when
         ``instances="boundary"``."""
@@ -620,7 +634,7 @@ class UNetSegmenter(ClassifierMixin, TorchEstimator):
                 )
             masks = self._check_labels(masks, "y")
             lo, hi = int(masks.min()), int(masks.max())
-        if self.instances == "boundary":
+        if instances == "boundary" or (instances == "auto" and self.n_classes == 2 and hi > 1):
             if lo < 0:
                 raise ValueError(
                     f"y holds negative labels (min {lo}); with instances='boundary' y holds "
@@ -628,7 +642,7 @@ class UNetSegmenter(ClassifierMixin, TorchEstimator):
                 )
         elif lo < 0 or hi >= self.n_classes:
             hint = (" For instance masks (one label per cell) pass binary masks, y > 0, or "
-                    "use instances='boundary' to learn to separate touching cells."
+                    "use instances='auto' to learn to separate touching cells."
                     if hi >= self.n_classes and lo >= 0 else "")
             raise ValueError(
                 f"y labels must lie in 0..{self.n_classes - 1} (n_classes={self.n_classes}); "
@@ -636,15 +650,13 @@ class UNetSegmenter(ClassifierMixin, TorchEstimator):
             )
         return masks
 
-    @property
-    def _n_outputs(self) -> int:
+    def _n_outputs(self, instances: str | None) -> int:
         """Classes of the network: the pixel classes, or background/interior/boundary."""
-        return 3 if self.instances == "boundary" else self.n_classes
+        return 3 if instances == "boundary" else self.n_classes
 
-    def _class_weight(self, masks):
+    def _class_weight(self, masks, n: int):
         if self.loss == "dice" or self.class_weight is None:
             return None
-        n = self._n_outputs
         if self.class_weight == "balanced":
             # Median frequency balancing (Eigen & Fergus; the seed's get_freq_median):
             # freq_c = pixels of c / pixels of the frames where c occurs.
@@ -666,11 +678,12 @@ class UNetSegmenter(ClassifierMixin, TorchEstimator):
             weight[label] = w
         return weight
 
-    def _cell_area(self, masks) -> float:
+    @staticmethod
+    def _cell_area(masks, instances: str | None) -> float:
         """Median pixel count of the cells of training masks (0 without any)."""
         areas = []
         for mask in masks:
-            labels = mask if self.instances == "boundary" else label_instances(mask > 0)
+            labels = mask if instances == "boundary" else label_instances(mask > 0)
             counts = np.bincount(np.asarray(labels).ravel())[1:]
             areas.append(counts[counts > 0])
         areas = np.concatenate(areas)
@@ -686,8 +699,41 @@ class UNetSegmenter(ClassifierMixin, TorchEstimator):
         ``instances="boundary"``. ``X`` may be a :class:`TimelapseFrames` (the output of
         the temporal transformers); its sequence ids are then used to hold out whole
         sequences for early stopping.
+
+        After training, the network is run on windows of up to four training frames
+        centred on their cells: when it finds (almost) no cell there, or far fewer
+        cells than ``y`` holds, a warning names the likely cause and the fix
+        (``fit_check_`` holds the counts).
         """
-        return self._fit(X, y)
+        self._fit(X, y)
+        frames = self._check_X(X, reset=False)
+        self.fit_check_ = self._check_fit(frames, self._check_y(y, frames, self.instances_))
+        return self
+
+    def _check_fit(self, frames, masks) -> Bunch:
+        """Compare the cells of up to four training windows with what the network finds."""
+        size = self.crop_size or max(m.shape[0] for m in masks)
+        windows, truth = [], []
+        for i in np.linspace(0, len(masks) - 1, min(4, len(masks))).round().astype(int):
+            rows, cols = np.nonzero(masks[i])
+            if rows.size == 0:
+                continue
+            h, w = masks[i].shape  # a window around the middle cell pixel
+            y0 = int(np.clip(rows[rows.size // 2] - size // 2, 0, max(0, h - size)))
+            x0 = int(np.clip(cols[rows.size // 2] - size // 2, 0, max(0, w - size)))
+            windows.append(frames[i][:, y0 : y0 + size, x0 : x0 + size])
+            truth.append(masks[i][y0 : y0 + size, x0 : x0 + size])
+        if not windows:
+            return Bunch(cell_pixels=0, found_pixels=0, n_cells=0, n_found=0)
+        found = self.predict_instances(windows)
+        if self.instances_ != "boundary":
+            truth = [label_instances(t > 0) for t in truth]
+        check = Bunch(cell_pixels=sum(int((t > 0).sum()) for t in truth),
+                      found_pixels=sum(int((f > 0).sum()) for f in found),
+                      n_cells=sum(len(np.unique(t)) - 1 for t in truth),
+                      n_found=sum(int(f.max()) for f in found))
+        _warn_about_fit(check)
+        return check
 
     def partial_fit(self, X, y) -> UNetSegmenter:
         """Train one more epoch on ``X``, ``y`` (the first call initialises)."""
@@ -695,15 +741,20 @@ class UNetSegmenter(ClassifierMixin, TorchEstimator):
 
     def _prepare_fit(self, X, y, *, reset) -> FitData:
         frames = self._check_X(X, reset=reset)
-        masks = self._check_y(y, frames)
-        cell_area = self._cell_area(masks) if reset else self.cell_area_
-        if self.instances == "boundary":
-            targets = [_boundary_targets(m) for m in masks]
+        instances = self.instances_ if not reset else self.instances
+        masks = self._check_y(y, frames, instances)
+        if instances == "auto":
+            instances = "boundary" if holds_instance_labels(masks, self.n_classes) else None
+        cell_area = self._cell_area(masks, instances) if reset else self.cell_area_
+        if instances == "boundary":
+            targets = [boundary_targets(m) for m in masks]
             masks = targets if isinstance(masks, list) else np.stack(targets)
+        n_outputs = self._n_outputs(instances)
         fitted = {
             "classes_": np.arange(self.n_classes),
             "n_features_in_": frames[0].shape[0],
-            "class_weight_": self._class_weight(masks) if reset else self.class_weight_,
+            "instances_": instances,
+            "class_weight_": self._class_weight(masks, n_outputs) if reset else self.class_weight_,
             "cell_area_": cell_area,
         }
         groups = X.sequence_ids if isinstance(X, TimelapseFrames) else None
@@ -729,7 +780,7 @@ class UNetSegmenter(ClassifierMixin, TorchEstimator):
         params = dict(
             module=UNet,
             module__in_channels=data.fitted["n_features_in_"],
-            module__n_classes=self._n_outputs,
+            module__n_classes=self._n_outputs(data.fitted["instances_"]),
             module__depth=self.depth,
             module__base_channels=self.base_channels,
             module__kernel_size=self.kernel_size,
@@ -812,7 +863,7 @@ class UNetSegmenter(ClassifierMixin, TorchEstimator):
     def _network_proba(self, frames):
         """Softmax of the network's logits, ``(n, K, H, W)`` or a list (K = 3 with
         ``instances="boundary"``: background, interior, boundary)."""
-        proba = self._allocate(frames, (self._n_outputs,), np.float32)
+        proba = self._allocate(frames, (self._n_outputs(self.instances_),), np.float32)
 
         def write(i, ys, xs, logits):
             proba[i][:, ys, xs] = logits.softmax(0).numpy()
@@ -830,7 +881,7 @@ class UNetSegmenter(ClassifierMixin, TorchEstimator):
         check_is_fitted(self, "net_")
         frames = self._check_X(X, reset=False)
         proba = self._network_proba(frames)
-        if self.instances != "boundary":
+        if self.instances_ != "boundary":
             return proba
         merged = self._allocate(frames, (2,), np.float32)
         for out, p in zip(merged, proba):
@@ -847,62 +898,75 @@ class UNetSegmenter(ClassifierMixin, TorchEstimator):
         check_is_fitted(self, "net_")
         frames = self._check_X(X, reset=False)
         labels = self._allocate(frames, (), self.classes_.dtype)
-        boundary = self.instances == "boundary"
 
         def write(i, ys, xs, logits):
-            if boundary:  # cell where P(interior) + P(boundary) > P(background)
-                p = logits.softmax(0)
-                labels[i][ys, xs] = (p[1] + p[2] > p[0]).numpy()
-            else:
-                labels[i][ys, xs] = logits.argmax(0).numpy()
+            labels[i][ys, xs] = self._pixel_classes(logits.softmax(0))
 
         self._forward_tiles(frames, write)
         return labels
 
-    def predict_instances(self, X, *, min_size: int | str = "auto"):
+    def _pixel_classes(self, proba: torch.Tensor) -> np.ndarray:
+        """Pixel classes from ``(K, h, w)`` probabilities: with boundary targets, cell
+        where P(interior) + P(boundary) > P(background)."""
+        if self.instances_ == "boundary":
+            return (proba[1] + proba[2] > proba[0]).numpy()
+        return proba.argmax(0).numpy()
+
+    def predict_instances(self, X, *, min_size: int | str = "auto",
+                          return_details: bool = False):
         """Instance label images: 0 for background, ``1..k`` for the ``k`` cells of a frame.
 
-        With ``instances="boundary"``, each connected group of interior pixels
-        (``P(interior) > 0.5``) seeds one cell, grown over the predicted cell pixels
-        nearest to it (:func:`~sklearn_cells.metrics.label_instances` with ``seeds``), so
-        touching cells stay apart where the network sees the boundary between them.
-        Otherwise the connected components of the predicted foreground (any class but 0)
-        are the cells, and touching cells merge.
+        With boundary targets (``instances_ == "boundary"``), each connected group of
+        interior pixels (``P(interior) > 0.5``) seeds one cell, grown over the predicted
+        cell pixels nearest to it (:func:`~sklearn_cells.metrics.label_instances` with
+        ``seeds``), so touching cells stay apart where the network sees the boundary
+        between them. Otherwise the connected components of the predicted foreground
+        (any class but 0) are the cells, and touching cells merge.
 
         Parameters
         ----------
         X : frames as in :meth:`predict`
         min_size : int or "auto", default="auto"
             Cells with fewer pixels are dropped: specks of a few pixels count as false
-            objects. "auto" is half the median training cell area (``cell_area_``), a
-            share chosen on training frames: on the test frames, instance F1 at IoU 0.5
-            of the defaults with ``instances="boundary"`` (6 epochs on PSC) was 0.91 on
-            PSC (0.76 with ``min_size=0``; Otsu + watershed 0.40) and 0.91 on synthetic
-            touching cells (0.92 with 0); ``benchmarks/bench_unet.py --only
-            psc_instances synthetic_instances``.
+            objects. "auto" decides per frame, relative to that frame's own cells: a
+            quarter of the area of the cell a random cell pixel belongs to (the
+            area-weighted median), so frames at different magnifications each keep
+            their cells. The sizes used are in the details.
+        return_details : bool, default=False
+            Also return, from the same network pass, the pixel classes of
+            :meth:`predict` and the size used for each frame.
 
         Returns
         -------
         labels : ndarray of int32 of shape (n, H, W), or a list of (H_i, W_i) arrays when
             ``X`` is a list of frames.
+        details : Bunch, only with ``return_details``
+            ``mask`` (as :meth:`predict` returns it) and ``min_size`` (ndarray of int,
+            one per frame).
         """
         check_is_fitted(self, "net_")
-        if isinstance(min_size, str) and min_size == "auto":
-            min_size = round(_MIN_SIZE_FRACTION * self.cell_area_)
-        elif isinstance(min_size, (bool, np.bool_)) or not isinstance(
-                min_size, (int, np.integer)) or min_size < 0:
+        if not (isinstance(min_size, str) and min_size == "auto") and (
+                isinstance(min_size, (bool, np.bool_))
+                or not isinstance(min_size, (int, np.integer)) or min_size < 0):
             raise ValueError(
                 f"min_size must be a non-negative integer (pixels) or 'auto'; got {min_size!r}."
             )
-        if self.instances != "boundary":
-            masks = self.predict(X)
-            if isinstance(masks, list):
-                return [label_instances(m, min_size=min_size) for m in masks]
-            return label_instances(masks, min_size=min_size)
         frames = self._check_X(X, reset=False)
-        out = [label_instances(p[0] < 0.5, seeds=p[1] > 0.5, min_size=min_size)
-               for p in self._network_proba(frames)]
-        return out if isinstance(frames, list) else np.stack(out)
+        labels, masks, sizes = [], [], []
+        for proba in self._network_proba(frames):
+            cells, size = filter_small(
+                instances_from_proba(proba, self.instances_ == "boundary"), min_size)
+            labels.append(cells)
+            sizes.append(size)
+            if return_details:
+                masks.append(self._pixel_classes(torch.from_numpy(proba)).astype(
+                    self.classes_.dtype))
+        as_list = isinstance(frames, list)
+        labels = labels if as_list else np.stack(labels)
+        if not return_details:
+            return labels
+        return labels, Bunch(mask=masks if as_list else np.stack(masks),
+                             min_size=np.asarray(sizes))
 
     def score(self, X, y, sample_weight=None) -> float:
         """Mean per-frame Dice of the foreground classes (empty vs empty counts 1).
@@ -913,7 +977,7 @@ class UNetSegmenter(ClassifierMixin, TorchEstimator):
             raise ValueError("sample_weight is not supported by UNetSegmenter.score.")
         check_is_fitted(self, "net_")
         frames = self._check_X(X, reset=False)
-        masks = self._check_y(y, frames)
+        masks = self._check_y(y, frames, self.instances_)
         labels = None if self.n_classes == 2 else list(range(1, self.n_classes))
         return dice_score(masks, self.predict(frames), labels=labels)
 
