@@ -14,7 +14,9 @@ public estimators) and :data:`ALLOWED_TYPES`:
   :class:`~sklearn_cells.sampling.NDSampler` wraps (``imblearn.over_sampling``,
   ``imblearn.under_sampling``, ``imblearn.combine``);
 - the trees of the gradient boosting that ``LSTMTrajectoryClassifier`` fits
-  (``TreePredictor``, numpy arrays only).
+  (``TreePredictor``, numpy arrays only), whose node indices are checked
+  after loading: scikit-learn reads them without bounds checks, which is why
+  skops does not trust this type.
 
 Functions are never allowed by default (a ``FunctionTransformer(func)`` or a
 skorch callback needs ``trusted=``). The torch estimators save their net as
@@ -26,17 +28,21 @@ the saved parameters build, which is checked before building it.
 
 from __future__ import annotations
 
+import itertools
 import os
 import sys
 import warnings
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
+import numpy as np
 import skops.io as sio
 from imblearn import combine, over_sampling, under_sampling
 from imblearn.pipeline import Pipeline as ImbPipeline
 from sklearn.base import BaseEstimator
+from sklearn.ensemble._hist_gradient_boosting.common import PREDICTOR_RECORD_DTYPE
+from sklearn.ensemble._hist_gradient_boosting.gradient_boosting import BaseHistGradientBoosting
 from sklearn.ensemble._hist_gradient_boosting.predictor import TreePredictor
 
 # The subpackages whose __all__ make up sklearn_cells.__all__ (sklearn_cells
@@ -96,6 +102,61 @@ def _reachable(type_name: str) -> bool:
 def _not_a_model_file(path: str | os.PathLike, reason: str) -> ValueError:
     return ValueError(f"{os.fspath(path)!r} is not a model file written by sklearn_cells.save: "
                       f"{reason}")
+
+
+def _estimators(obj: Any, seen: set[int]) -> Iterator[BaseEstimator]:
+    """The estimators in ``obj``, their attributes and their lists, tuples and dicts."""
+    if id(obj) in seen:
+        return
+    seen.add(id(obj))
+    if isinstance(obj, BaseEstimator):
+        yield obj
+        children = vars(obj).values()
+    elif isinstance(obj, (list, tuple)):
+        children = obj
+    elif isinstance(obj, dict):
+        children = obj.values()
+    else:
+        return
+    for child in children:
+        yield from _estimators(child, seen)
+
+
+def _tree_problem(tree: Any, n_features: int) -> str | None:
+    """What is wrong with a TreePredictor's nodes, or None.
+
+    scikit-learn walks them without bounds checks, so a crafted tree could
+    make predict read outside memory or loop forever (which is why skops
+    does not trust TreePredictor). A fitted tree numbers each node's children
+    after it, splits on features it was fitted on, and here only on numeric
+    ones (the boosting of LSTMTrajectoryClassifier has no categorical ones).
+    """
+    nodes = getattr(tree, "nodes", None)
+    if not (isinstance(nodes, np.ndarray) and nodes.dtype == PREDICTOR_RECORD_DTYPE
+            and nodes.ndim == 1 and nodes.size):
+        return "is not an array of nodes"
+    splits = np.flatnonzero(nodes["is_leaf"] == 0)
+    for child in ("left", "right"):
+        index = nodes[child][splits].astype(np.int64)
+        if np.any((index <= splits) | (index >= nodes.size)):
+            return "links to nodes outside it, or back"
+    if np.any((nodes["feature_idx"][splits] < 0) | (nodes["feature_idx"][splits] >= n_features)):
+        return "splits on features the model does not have"
+    if np.any(nodes["is_categorical"][splits]):
+        return ("has categorical splits, which load does not check (pass "
+                f"trusted=[{_type_name(TreePredictor)!r}] if you trust the file)")
+    return None
+
+
+def _check_trees(model: Any, path: str | os.PathLike) -> None:
+    """Refuse the gradient-boosting trees in ``model`` that scikit-learn would misread."""
+    for estimator in _estimators(model, set()):
+        if isinstance(estimator, BaseHistGradientBoosting):
+            n_features = getattr(estimator, "n_features_in_", 0)
+            for tree in itertools.chain.from_iterable(getattr(estimator, "_predictors", [])):
+                problem = _tree_problem(tree, n_features)
+                if problem:
+                    raise _not_a_model_file(path, f"a gradient-boosting tree {problem}.")
 
 
 def save(model: Any, path: str | os.PathLike) -> None:
@@ -184,7 +245,9 @@ def load(path: str | os.PathLike, *, trusted: Iterable[str] = ()) -> Any:
     imbalanced-learn pipeline and samplers, see :data:`ALLOWED_TYPES`, and the
     built-in, numpy and scikit-learn types skops trusts) or listed in
     ``trusted``. The weights of a torch estimator are checked against the
-    shapes that its saved parameters ask for before its network is built. A
+    shapes that its saved parameters ask for before its network is built,
+    and the trees of gradient boosting (``TreePredictor``) against what
+    scikit-learn's prediction reads (unless that type is in ``trusted``). A
     fitted torch estimator predicts on the device it was saved from when that
     device is present, else on the CPU.
 
@@ -210,8 +273,9 @@ def load(path: str | os.PathLike, *, trusted: Iterable[str] = ()) -> Any:
         If the file is not a model file written by :func:`save`: not in
         skops' format (e.g. a pickle or joblib file, which must never be
         loaded from an untrusted source), corrupted or truncated, with an
-        unknown kind of node, or with weights that do not fit the saved
-        network parameters. The message names the file; the cause is chained.
+        unknown kind of node, with weights that do not fit the saved network
+        parameters, or with gradient-boosting trees whose nodes point outside
+        them. The message names the file; the cause is chained.
 
     See Also
     --------
@@ -249,8 +313,11 @@ def load(path: str | os.PathLike, *, trusted: Iterable[str] = ()) -> Any:
             f"trust its source and these types, pass load(path, trusted={refused})."
         )
     try:
-        return sio.loads(data, trusted=sorted(set(untrusted)))
+        model = sio.loads(data, trusted=sorted(set(untrusted)))
     except Exception as exc:  # only allowed types are built: whatever fails is the file's
         raise _not_a_model_file(
             path, f"it is corrupted, or was written by another version: {str(exc).strip()}"
         ) from exc
+    if _type_name(TreePredictor) not in trusted:
+        _check_trees(model, path)
+    return model

@@ -15,6 +15,7 @@ import pytest
 import skops.io as sio
 import torch
 from imblearn.pipeline import make_pipeline as make_imb_pipeline
+from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
@@ -571,3 +572,52 @@ def test_a_corrupted_file_gives_the_libraries_own_error(fitted, corrupt, tmp_pat
     with pytest.raises(ValueError, match="not a model file written by sklearn_cells.save") as err:
         load(path)
     assert str(path) in str(err.value)
+
+
+# ------------------------------------------ gradient-boosting trees (booster_)
+def _hist_gradient_boosting():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 3))
+    y = (X[:, 0] + X[:, 1] > 0).astype(int)
+    return HistGradientBoostingClassifier(max_iter=3, random_state=0).fit(X, y), X
+
+
+def _with_first_tree(data: bytes, **fields) -> bytes:
+    """A copy of a saved HistGradientBoosting* whose first tree's root has ``fields``."""
+    src = zipfile.ZipFile(io.BytesIO(data))
+    schema = json.loads(src.read("schema.json"))
+    tree = next(n for n in _nodes(schema, "__class__") if n["__class__"] == "TreePredictor")
+    member = tree["content"]["content"]["nodes"]["file"]
+    nodes = np.load(io.BytesIO(src.read(member)))
+    for field, value in fields.items():
+        nodes[0][field] = value
+    return _rewrite(data, members={member: _npy(nodes)})
+
+
+def test_gradient_boosting_trees_round_trip(tmp_path):
+    model, X = _hist_gradient_boosting()
+    np.testing.assert_array_equal(_round_trip(model, tmp_path).predict_proba(X),
+                                  model.predict_proba(X))
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [{"left": 10**6}, {"right": 0}, {"feature_idx": 7}, {"is_categorical": 1, "bitset_idx": 9}],
+    ids=["child outside the tree", "cycle", "unknown feature", "categorical split"],
+)
+def test_gradient_boosting_trees_that_scikit_learn_would_misread_are_refused(fields, tmp_path):
+    """scikit-learn walks the nodes without bounds checks (out-of-bounds reads,
+    endless loops), which is why skops does not trust TreePredictor."""
+    model, _ = _hist_gradient_boosting()
+    path = tmp_path / "model.skops"
+    path.write_bytes(_with_first_tree(sio.dumps(model), **fields))
+    with pytest.raises(ValueError, match=rf"{re.escape(str(path))}.*not a model file.*tree"):
+        load(path)
+
+
+def test_trusting_tree_predictor_skips_the_tree_check(tmp_path):
+    model, _ = _hist_gradient_boosting()
+    path = tmp_path / "model.skops"
+    path.write_bytes(_with_first_tree(sio.dumps(model), is_categorical=1))
+    name = "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor"
+    assert load(path, trusted=[name])._predictors[0][0].nodes[0]["is_categorical"] == 1
