@@ -104,6 +104,20 @@ def _not_a_model_file(path: str | os.PathLike, reason: str) -> ValueError:
                       f"{reason}")
 
 
+def _untrusted_types(data: bytes, path: str | os.PathLike) -> list[str]:
+    """The type names of the file that skops does not trust, read without building anything."""
+    try:
+        return sio.get_untrusted_types(data=data)
+    except zipfile.BadZipFile as exc:
+        raise _not_a_model_file(
+            path, "it is not a skops zip file, or a truncated one. Pickle and joblib files run "
+            "code when loaded: load them only if you trust their source, with pickle.load or "
+            "joblib.load."
+        ) from exc
+    except Exception as exc:  # skops reading a malformed schema: KeyError, TypeError, ...
+        raise _not_a_model_file(path, f"its schema is malformed: {str(exc).strip()}") from exc
+
+
 def _estimators(obj: Any, seen: set[int]) -> Iterator[BaseEstimator]:
     """The estimators in ``obj``, their attributes and their lists, tuples and dicts."""
     if id(obj) in seen:
@@ -295,16 +309,7 @@ def load(path: str | os.PathLike, *, trusted: Iterable[str] = ()) -> Any:
     trusted = list(trusted)
     with open(path, "rb") as f:
         data = f.read()
-    try:
-        untrusted = sio.get_untrusted_types(data=data)
-    except zipfile.BadZipFile as exc:
-        raise _not_a_model_file(
-            path, "it is not a skops zip file, or a truncated one. Pickle and joblib files run "
-            "code when loaded: load them only if you trust their source, with pickle.load or "
-            "joblib.load."
-        ) from exc
-    except Exception as exc:  # skops reading a malformed schema: KeyError, TypeError, ...
-        raise _not_a_model_file(path, f"its schema is malformed: {str(exc).strip()}") from exc
+    untrusted = _untrusted_types(data, path)
     refused = _refused(untrusted, trusted)
     if refused:
         raise TypeError(

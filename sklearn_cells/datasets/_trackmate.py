@@ -600,9 +600,10 @@ def load_trackmate_xml(
         If the path does not exist.
     ValueError
         For a file that is empty, not XML, truncated, XML of another kind,
-        with XML entities (``<!ENTITY>``), without tracks, or inconsistent (a track with no links, a link to a
-        spot that does not exist, a branching track with
-        ``branching="raise"``). Each message names the file and the fix.
+        with XML entities (``<!ENTITY>``), without tracks, or inconsistent (a
+        track with no links, a link to a spot that does not exist, a branching
+        track with ``branching="raise"``). Each message names the file and the
+        fix.
 
     See Also
     --------
