@@ -4,58 +4,173 @@ A pickle or joblib file runs whatever code it names while it is loaded, so a
 model file from someone else is a program from someone else. :func:`save`
 writes skops' format (:mod:`skops.io`), a zip of JSON and numpy arrays that
 names the type of every object it holds, and :func:`load` builds only the
-types of an allow-list, refusing the whole file, before anything is built,
-if it names any other:
+types of an allow-list, refusing the whole file, before anything is built or
+imported, if it names any other. The allow-list is what skops itself trusts
+(built-in values and containers, numpy arrays and dtypes, scikit-learn's
+public estimators) and :data:`ALLOWED_TYPES`:
 
-- classes of scikit-learn estimators (subclasses of
-  :class:`sklearn.base.BaseEstimator`: transformers, samplers, pipelines,
-  classifiers) defined in ``sklearn_cells``, ``sklearn`` or ``imblearn``,
-  skorch nets excepted (their unpickling runs pickle);
-- the trees of a fitted ``HistGradientBoosting*`` model (``TreePredictor``,
-  which holds numpy arrays only);
-- what skops itself trusts: built-in values and containers, numpy arrays and
-  dtypes, and the scikit-learn types it knows.
+- the estimators of ``sklearn_cells.__all__``;
+- ``imblearn.pipeline.Pipeline`` and the imbalanced-learn samplers that
+  :class:`~sklearn_cells.sampling.NDSampler` wraps (``imblearn.over_sampling``,
+  ``imblearn.under_sampling``, ``imblearn.combine``);
+- the trees of the gradient boosting that ``LSTMTrajectoryClassifier`` fits
+  (``TreePredictor``, numpy arrays only), whose node indices are checked
+  after loading: scikit-learn reads them without bounds checks, which is why
+  skops does not trust this type.
 
 Functions are never allowed by default (a ``FunctionTransformer(func)`` or a
 skorch callback needs ``trusted=``). The torch estimators save their net as
 plain data (module class path, ``module__*`` parameters, weights as numpy
-arrays, history; see :class:`~sklearn_cells.base.TorchEstimator`), and the
-module class must be a ``torch.nn.Module`` defined in ``sklearn_cells``.
+arrays, history; see :mod:`sklearn_cells._net_state`): the module class must
+be one that the estimators build, and the weights must fit the module that
+the saved parameters build, which is checked before building it.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
+import sys
 import warnings
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
+import numpy as np
 import skops.io as sio
+from imblearn import combine, over_sampling, under_sampling
+from imblearn.pipeline import Pipeline as ImbPipeline
 from sklearn.base import BaseEstimator
-from skorch import NeuralNet
+from sklearn.ensemble._hist_gradient_boosting.common import PREDICTOR_RECORD_DTYPE
+from sklearn.ensemble._hist_gradient_boosting.gradient_boosting import BaseHistGradientBoosting
+from sklearn.ensemble._hist_gradient_boosting.predictor import TreePredictor
 
-from ._net_state import resolve_class
+# The subpackages whose __all__ make up sklearn_cells.__all__ (sklearn_cells
+# itself is still being imported when this module is).
+from . import datasets, image, metrics, plotting, sampling, trajectory, video
 
-__all__ = ["load", "save"]
-
-_PACKAGES = ("sklearn_cells", "sklearn", "imblearn")
-# Plain data holders inside allowed estimators (a fitted HistGradientBoosting*
-# keeps its trees as these): arrays and numbers, no code.
-_DATA_TYPES = frozenset({"sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor"})
+__all__ = ["ALLOWED_TYPES", "load", "save"]
 
 
-def _is_allowed(type_name: str) -> bool:
-    """Whether ``type_name`` is an estimator class of an allowed package, or data."""
-    if type_name in _DATA_TYPES:
-        return True
-    cls = resolve_class(type_name, _PACKAGES, BaseEstimator)
-    return cls is not None and not issubclass(cls, NeuralNet)
+def _type_name(cls: type) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _estimator_names(*modules) -> set[str]:
+    """The type names of the estimator classes in the ``__all__`` of ``modules``."""
+    objects = (getattr(module, name) for module in modules for name in module.__all__)
+    return {_type_name(obj) for obj in objects
+            if isinstance(obj, type) and issubclass(obj, BaseEstimator)}
+
+
+#: Type names that :func:`load` builds beyond those skops trusts by default.
+#: Fixed when sklearn_cells is imported: a name read from a file is compared
+#: with these strings, so a file cannot make loading import any module (one
+#: that splits an allowed name elsewhere names at most a package these import).
+ALLOWED_TYPES = frozenset(
+    _estimator_names(datasets, image, metrics, plotting, sampling, trajectory, video)
+    | _estimator_names(over_sampling, under_sampling, combine)
+    | {_type_name(ImbPipeline), _type_name(TreePredictor)}
+)
 
 
 def _refused(untrusted: Iterable[str], trusted: Iterable[str]) -> list[str]:
-    extra = set(trusted)
-    return sorted(t for t in untrusted if t not in extra and not _is_allowed(t))
+    allowed = ALLOWED_TYPES | set(trusted)
+    return sorted(set(untrusted) - allowed)
+
+
+_MISSING = object()
+
+
+def _reachable(type_name: str) -> bool:
+    """Whether ``type_name`` ("module.Name" or "module.Class.method") names an
+    attribute of an imported module, as :func:`load` will look it up.
+
+    A lambda or a function or class defined inside a function is not one. The
+    object being saved is in memory, so its module is already imported.
+    """
+    parts = type_name.split(".")
+    for i in range(len(parts) - 1, 0, -1):
+        obj = sys.modules.get(".".join(parts[:i]))
+        if obj is not None:
+            for attribute in parts[i:]:
+                obj = getattr(obj, attribute, _MISSING)
+            return obj is not _MISSING
+    return False
+
+
+def _not_a_model_file(path: str | os.PathLike, reason: str) -> ValueError:
+    return ValueError(f"{os.fspath(path)!r} is not a model file written by sklearn_cells.save: "
+                      f"{reason}")
+
+
+def _untrusted_types(data: bytes, path: str | os.PathLike) -> list[str]:
+    """The type names of the file that skops does not trust, read without building anything."""
+    try:
+        return sio.get_untrusted_types(data=data)
+    except zipfile.BadZipFile as exc:
+        raise _not_a_model_file(
+            path, "it is not a skops zip file, or a truncated one. Pickle and joblib files run "
+            "code when loaded: load them only if you trust their source, with pickle.load or "
+            "joblib.load."
+        ) from exc
+    except Exception as exc:  # skops reading a malformed schema: KeyError, TypeError, ...
+        raise _not_a_model_file(path, f"its schema is malformed: {str(exc).strip()}") from exc
+
+
+def _estimators(obj: Any, seen: set[int]) -> Iterator[BaseEstimator]:
+    """The estimators in ``obj``, their attributes and their lists, tuples and dicts."""
+    if id(obj) in seen:
+        return
+    seen.add(id(obj))
+    if isinstance(obj, BaseEstimator):
+        yield obj
+        children = vars(obj).values()
+    elif isinstance(obj, (list, tuple)):
+        children = obj
+    elif isinstance(obj, dict):
+        children = obj.values()
+    else:
+        return
+    for child in children:
+        yield from _estimators(child, seen)
+
+
+def _tree_problem(tree: Any, n_features: int) -> str | None:
+    """What is wrong with a TreePredictor's nodes, or None.
+
+    scikit-learn walks them without bounds checks, so a crafted tree could
+    make predict read outside memory or loop forever (which is why skops
+    does not trust TreePredictor). A fitted tree numbers each node's children
+    after it, splits on features it was fitted on, and here only on numeric
+    ones (the boosting of LSTMTrajectoryClassifier has no categorical ones).
+    """
+    nodes = getattr(tree, "nodes", None)
+    if not (isinstance(nodes, np.ndarray) and nodes.dtype == PREDICTOR_RECORD_DTYPE
+            and nodes.ndim == 1 and nodes.size):
+        return "is not an array of nodes"
+    splits = np.flatnonzero(nodes["is_leaf"] == 0)
+    for child in ("left", "right"):
+        index = nodes[child][splits].astype(np.int64)
+        if np.any((index <= splits) | (index >= nodes.size)):
+            return "links to nodes outside it, or back"
+    if np.any((nodes["feature_idx"][splits] < 0) | (nodes["feature_idx"][splits] >= n_features)):
+        return "splits on features the model does not have"
+    if np.any(nodes["is_categorical"][splits]):
+        return ("has categorical splits, which load does not check (pass "
+                f"trusted=[{_type_name(TreePredictor)!r}] if you trust the file)")
+    return None
+
+
+def _check_trees(model: Any, path: str | os.PathLike) -> None:
+    """Refuse the gradient-boosting trees in ``model`` that scikit-learn would misread."""
+    for estimator in _estimators(model, set()):
+        if isinstance(estimator, BaseHistGradientBoosting):
+            n_features = getattr(estimator, "n_features_in_", 0)
+            for tree in itertools.chain.from_iterable(getattr(estimator, "_predictors", [])):
+                problem = _tree_problem(tree, n_features)
+                if problem:
+                    raise _not_a_model_file(path, f"a gradient-boosting tree {problem}.")
 
 
 def save(model: Any, path: str | os.PathLike) -> None:
@@ -74,6 +189,13 @@ def save(model: Any, path: str | os.PathLike) -> None:
         estimator, or a (imblearn or sklearn) ``Pipeline`` of them.
     path : str or path-like
         File to write (overwritten); ``.skops`` is the usual extension.
+
+    Raises
+    ------
+    TypeError
+        If the model holds something that could never be loaded back: a
+        lambda, a function or class defined inside a function, or a bound
+        method that its class inherits (nothing is written).
 
     Warns
     -----
@@ -101,7 +223,23 @@ def save(model: Any, path: str | os.PathLike) -> None:
     True
     """
     data = sio.dumps(model)
-    refused = _refused(sio.get_untrusted_types(data=data), ())
+    try:
+        untrusted = sio.get_untrusted_types(data=data)
+    except ValueError as exc:  # e.g. a bound method that its class inherits
+        raise TypeError(
+            f"cannot save {os.fspath(path)!r}: skops cannot read back what it writes for this "
+            f"model ({exc})"
+        ) from exc
+    # skops writes a lambda or a local function as "module.name", which no
+    # load can find: refuse it now rather than when the file is needed.
+    unreachable = [name for name in untrusted if not _reachable(name)]
+    if unreachable:
+        raise TypeError(
+            f"cannot save {os.fspath(path)!r}: the model holds {unreachable}, which cannot be "
+            "loaded back (a lambda, or a function or class defined inside a function). "
+            "Define it at the top level of a module and use it from there."
+        )
+    refused = _refused(untrusted, ())
     if refused:
         warnings.warn(
             f"{os.fspath(path)!r} holds types that sklearn_cells.load refuses by default: "
@@ -116,12 +254,16 @@ def save(model: Any, path: str | os.PathLike) -> None:
 def load(path: str | os.PathLike, *, trusted: Iterable[str] = ()) -> Any:
     """Load a model saved by :func:`save`, refusing files that could run code.
 
-    The file's types are checked before anything is built: it loads only if
-    every type is allowed (scikit-learn-compatible estimators defined in
-    ``sklearn_cells``, ``sklearn`` or ``imblearn``, and the numpy and built-in
-    types skops trusts) or listed in ``trusted``. A fitted torch estimator
-    predicts on the device it was saved from when that device is present,
-    else on the CPU.
+    The file's types are checked before anything is built or imported: it
+    loads only if every type is allowed (the estimators of sklearn_cells, the
+    imbalanced-learn pipeline and samplers, see :data:`ALLOWED_TYPES`, and the
+    built-in, numpy and scikit-learn types skops trusts) or listed in
+    ``trusted``. The weights of a torch estimator are checked against the
+    shapes that its saved parameters ask for before its network is built,
+    and the trees of gradient boosting (``TreePredictor``) against what
+    scikit-learn's prediction reads (unless that type is in ``trusted``). A
+    fitted torch estimator predicts on the device it was saved from when that
+    device is present, else on the CPU.
 
     Parameters
     ----------
@@ -142,8 +284,12 @@ def load(path: str | os.PathLike, *, trusted: Iterable[str] = ()) -> Any:
         If the file names types outside the allow-list; the message lists
         them. Nothing from the file is built.
     ValueError
-        If the file is not in skops' format (e.g. a pickle or joblib file,
-        which must never be loaded from an untrusted source).
+        If the file is not a model file written by :func:`save`: not in
+        skops' format (e.g. a pickle or joblib file, which must never be
+        loaded from an untrusted source), corrupted or truncated, with an
+        unknown kind of node, with weights that do not fit the saved network
+        parameters, or with gradient-boosting trees whose nodes point outside
+        them. The message names the file; the cause is chained.
 
     See Also
     --------
@@ -163,14 +309,7 @@ def load(path: str | os.PathLike, *, trusted: Iterable[str] = ()) -> Any:
     trusted = list(trusted)
     with open(path, "rb") as f:
         data = f.read()
-    try:
-        untrusted = sio.get_untrusted_types(data=data)
-    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
-        raise ValueError(
-            f"{os.fspath(path)!r} is not a model file written by sklearn_cells.save (skops "
-            "format). Pickle and joblib files run code when loaded: load them only if you "
-            "trust their source, with pickle.load or joblib.load."
-        ) from exc
+    untrusted = _untrusted_types(data, path)
     refused = _refused(untrusted, trusted)
     if refused:
         raise TypeError(
@@ -178,4 +317,12 @@ def load(path: str | os.PathLike, *, trusted: Iterable[str] = ()) -> Any:
             f"allow-list: {refused}. Loading them could run code. If you created the file or "
             f"trust its source and these types, pass load(path, trusted={refused})."
         )
-    return sio.loads(data, trusted=sorted(set(untrusted)))
+    try:
+        model = sio.loads(data, trusted=sorted(set(untrusted)))
+    except Exception as exc:  # only allowed types are built: whatever fails is the file's
+        raise _not_a_model_file(
+            path, f"it is corrupted, or was written by another version: {str(exc).strip()}"
+        ) from exc
+    if _type_name(TreePredictor) not in trusted:
+        _check_trees(model, path)
+    return model

@@ -6,6 +6,7 @@ import io
 import json
 import pickle
 import re
+import sys
 import zipfile
 
 import joblib
@@ -14,7 +15,10 @@ import pytest
 import skops.io as sio
 import torch
 from imblearn.pipeline import make_pipeline as make_imb_pipeline
+from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.exceptions import NotFittedError
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
 from skorch.callbacks import PrintLog
 from test_common import (
     _TINY_LIPNET,
@@ -313,6 +317,15 @@ def test_a_pickle_or_joblib_file_is_refused_and_runs_nothing(tmp_path):
     assert not marker.exists()
 
 
+def _with_module_path(data: bytes, module_path: str) -> bytes:
+    """A copy of a saved LSTMTrajectoryClassifier whose net names ``module_path``."""
+    src = zipfile.ZipFile(io.BytesIO(data))
+    schema = src.read("schema.json").decode()
+    assert schema.count("sklearn_cells.nn.lstm.LSTMSequenceClassifier") == 1
+    schema = schema.replace("sklearn_cells.nn.lstm.LSTMSequenceClassifier", module_path)
+    return _rewrite(data, members={"schema.json": schema})
+
+
 @pytest.mark.parametrize(
     "module_path",
     [
@@ -321,25 +334,15 @@ def test_a_pickle_or_joblib_file_is_refused_and_runs_nothing(tmp_path):
         "sklearn_cells.base.MixedPrecisionNet",  # in sklearn_cells, not a torch module
         "sklearn_cells.nn.lstm.nn.Linear",  # reached through sklearn_cells, defined elsewhere
         "sklearn_cells.nn.no_such_module.Net",
+        "sklearn_cells.nn.mdn.MixtureNLLLoss",  # a torch module of sklearn_cells, not a net
     ],
 )
 def test_an_unknown_module_path_in_a_saved_net_is_refused(fitted, module_path, tmp_path):
-    estimator = fitted["LSTMTrajectoryClassifier"][0]
-    data = sio.dumps(estimator)
-    src = zipfile.ZipFile(io.BytesIO(data))
-    schema = src.read("schema.json").decode()
-    assert schema.count("sklearn_cells.nn.lstm.LSTMSequenceClassifier") == 1
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as dst:
-        for name in src.namelist():
-            content = src.read(name)
-            if name == "schema.json":
-                content = schema.replace("sklearn_cells.nn.lstm.LSTMSequenceClassifier",
-                                         module_path)
-            dst.writestr(name, content)
     path = tmp_path / "model.skops"
-    path.write_bytes(out.getvalue())
-    with pytest.raises(TypeError, match=rf"refusing to build the torch module '{module_path}'"):
+    path.write_bytes(_with_module_path(sio.dumps(fitted["LSTMTrajectoryClassifier"][0]),
+                                       module_path))
+    with pytest.raises(ValueError, match=rf"{re.escape(str(path))}.*not a model file.*"
+                                         rf"refusing to build the torch module '{module_path}'"):
         load(path)
 
 
@@ -360,3 +363,261 @@ def test_trusted_must_be_a_list_of_names(tmp_path):
     save(sklearn_cells.TrajectoryScaler(), path)
     with pytest.raises(TypeError, match="list of type names"):
         load(path, trusted="sklearn_cells.trajectory._scaler.TrajectoryScaler")
+
+
+# ------------------------------------------------- what can never be loaded
+def _local_function():
+    def double(X):
+        return X * 2
+
+    return double
+
+
+def _local_class_instance():
+    class LocalScaler(sklearn_cells.TrajectoryScaler):
+        pass
+
+    return LocalScaler()
+
+
+@pytest.mark.parametrize(
+    "make_step, culprit",
+    [
+        (lambda: FunctionTransformer(lambda X: X), "<lambda>"),
+        (lambda: FunctionTransformer(_local_function()), "double"),
+        (_local_class_instance, "LocalScaler"),
+        # skops writes the method under the module that defines it (sklearn.base)
+        (lambda: sklearn_cells.NDSampler(features=sklearn_cells.ParticleFeatures().fit_transform),
+         "sklearn.base.ParticleFeatures"),
+    ],
+    ids=["lambda", "local function", "local class", "inherited bound method"],
+)
+def test_save_refuses_what_can_never_be_loaded(make_step, culprit, tmp_path):
+    path = tmp_path / "model.skops"
+    model = make_pipeline(make_step(), sklearn_cells.TrajectoryScaler())
+    with pytest.raises(TypeError, match=rf"cannot save .*{re.escape(culprit)}"):
+        save(model, path)
+    assert not path.exists()
+
+
+def test_save_accepts_top_level_functions_and_bound_methods(tmp_path):
+    path = tmp_path / "model.skops"
+    model = [FunctionTransformer(np.nan_to_num),
+             sklearn_cells.NDSampler(features=sklearn_cells.ParticleFeatures().transform)]
+    with pytest.warns(UserWarning, match="trusted="):
+        save(model, path)
+    loaded = load(path, trusted=sio.get_untrusted_types(file=path))
+    assert loaded[0].func is np.nan_to_num
+
+
+# ------------------------------------------ loading imports nothing it names
+def _rewrite(data: bytes, edit_schema=None, members=None) -> bytes:
+    """A copy of a skops file with its schema edited in place by ``edit_schema``
+    and the zip members of ``members`` ({name: bytes}) replaced."""
+    src = zipfile.ZipFile(io.BytesIO(data))
+    schema = json.loads(src.read("schema.json"))
+    if edit_schema is not None:
+        edit_schema(schema)
+    members = {"schema.json": json.dumps(schema), **(members or {})}
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as dst:
+        for name in src.namelist():
+            dst.writestr(name, members.get(name, src.read(name)))
+    return out.getvalue()
+
+
+def _nodes(node, key=None):
+    """Every dict of the schema (with ``key`` in it, if given)."""
+    if isinstance(node, dict):
+        if key is None or key in node:
+            yield node
+        for value in node.values():
+            yield from _nodes(value, key)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _nodes(value, key)
+
+
+@pytest.mark.parametrize(
+    "module, name",
+    [
+        ("sklearn.experimental.enable_iterative_imputer", "IterativeImputer"),
+        ("imblearn.datasets._zenodo", "fetch_datasets"),
+        ("sklearn_cells._demo", "run_demo"),
+    ],
+)
+def test_load_imports_no_module_a_file_names(module, name, tmp_path, monkeypatch):
+    monkeypatch.delitem(sys.modules, module, raising=False)
+
+    def rename(schema):
+        for node in _nodes(schema, "__module__"):
+            if node["__class__"] == "TrajectoryScaler":
+                node["__module__"], node["__class__"] = module, name
+
+    path = tmp_path / "model.skops"
+    path.write_bytes(_rewrite(sio.dumps([sklearn_cells.TrajectoryScaler()]), rename))
+    with pytest.raises(TypeError, match=rf"refusing to load.*{module}\.{name}"):
+        load(path)
+    assert module not in sys.modules
+
+
+def test_load_imports_no_torch_module_a_file_names(fitted, tmp_path, monkeypatch):
+    monkeypatch.delitem(sys.modules, "sklearn_cells._demo", raising=False)
+    data = _with_module_path(sio.dumps(fitted["LSTMTrajectoryClassifier"][0]),
+                             "sklearn_cells._demo.run_demo")
+    path = tmp_path / "model.skops"
+    path.write_bytes(data)
+    with pytest.raises(ValueError, match="refusing to build the torch module"):
+        load(path)
+    assert "sklearn_cells._demo" not in sys.modules
+
+
+def test_the_allow_list_is_explicit():
+    from sklearn_cells._persistence import ALLOWED_TYPES
+
+    assert "sklearn_cells.trajectory._classifier.LSTMTrajectoryClassifier" in ALLOWED_TYPES
+    assert "imblearn.pipeline.Pipeline" in ALLOWED_TYPES
+    assert "imblearn.under_sampling._prototype_selection._tomek_links.TomekLinks" in ALLOWED_TYPES
+    # estimators this package never holds are not in it, though their packages are
+    assert "imblearn.ensemble._forest.BalancedRandomForestClassifier" not in ALLOWED_TYPES
+    assert not any(t.startswith(("torch.", "skorch.", "builtins.")) for t in ALLOWED_TYPES)
+
+
+# -------------------------------- the network's size is checked before building
+def _with_module_kwarg(data: bytes, key: str, value) -> bytes:
+    def edit(schema):
+        (kwargs,) = [n["module_kwargs"] for n in _nodes(schema, "module_kwargs")]
+        kwargs["content"][key] = {"__class__": type(value).__name__, "__module__": "builtins",
+                                  "__loader__": "JsonNode", "content": json.dumps(value),
+                                  "is_json": True}
+
+    return _rewrite(data, edit)
+
+
+@pytest.mark.parametrize(
+    "key, value",
+    [("hidden_size", 10**6), ("n_layers", 10**6), ("hidden_size", 5)],
+    ids=["huge hidden_size", "huge n_layers", "other hidden_size"],
+)
+def test_load_checks_the_network_shape_before_building_it(fitted, key, value, tmp_path,
+                                                          monkeypatch):
+    from sklearn_cells.nn.lstm import LSTMSequenceClassifier
+
+    built = []  # the devices of the parameters of each network built
+    init = LSTMSequenceClassifier.__init__
+
+    def recording_init(self, *args, **kwargs):
+        init(self, *args, **kwargs)
+        built.append({p.device.type for p in self.parameters()})
+
+    monkeypatch.setattr(LSTMSequenceClassifier, "__init__", recording_init)
+    path = tmp_path / "model.skops"
+    path.write_bytes(_with_module_kwarg(sio.dumps(fitted["LSTMTrajectoryClassifier"][0]),
+                                        key, value))
+    with pytest.raises(ValueError, match=rf"{re.escape(str(path))}.*not a model file.*"
+                                         r"weights do not fit"):
+        load(path)
+    assert all(devices == {"meta"} for devices in built)  # shapes only, nothing allocated
+
+
+@pytest.mark.parametrize("name", TORCH_ESTIMATORS)
+def test_each_network_is_checked_on_the_meta_device_first(fitted, name, tmp_path,
+                                                           monkeypatch):
+    estimator = fitted[name][0]
+    cls = estimator.net_.module
+    built = []
+    init = cls.__init__
+
+    def recording_init(self, *args, **kwargs):
+        init(self, *args, **kwargs)
+        built.append({p.device.type for p in self.parameters()})
+
+    path = tmp_path / "model.skops"
+    save(estimator, path)
+    monkeypatch.setattr(cls, "__init__", recording_init)
+    load(path)
+    assert built == [{"meta"}, {"cpu"}]
+
+
+# ------------------------------------- corrupted files: the library's own error
+def _weight_member(data: bytes) -> str:
+    """The zip member of the LSTM's first recurrent weight matrix."""
+    schema = json.loads(zipfile.ZipFile(io.BytesIO(data)).read("schema.json"))
+    (state_dict,) = [n["state_dict"] for n in _nodes(schema, "state_dict")]
+    return state_dict["content"]["layers.0.0.weight_hh_l0"]["file"]
+
+
+def _npy(array) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, array)
+    return buffer.getvalue()
+
+
+CORRUPTIONS = {
+    "truncated": lambda data: data[: len(data) // 2],
+    "garbage array": lambda data: _rewrite(data, members={_weight_member(data): b"\x93NUMPY!!"}),
+    "weights of the wrong shape": lambda data: _rewrite(
+        data, members={_weight_member(data): _npy(np.zeros((3, 3), dtype=np.float32))}),
+    "unknown node type": lambda data: _rewrite(
+        data, lambda schema: next(_nodes(schema, "state_dict"))["state_dict"].update(
+            __loader__="NoSuchNode")),
+    "malformed schema": lambda data: _rewrite(data, members={"schema.json": b"{}"}),
+}
+
+
+@pytest.mark.parametrize("corrupt", CORRUPTIONS)
+def test_a_corrupted_file_gives_the_libraries_own_error(fitted, corrupt, tmp_path):
+    path = tmp_path / "model.skops"
+    path.write_bytes(CORRUPTIONS[corrupt](sio.dumps(fitted["LSTMTrajectoryClassifier"][0])))
+    with pytest.raises(ValueError, match="not a model file written by sklearn_cells.save") as err:
+        load(path)
+    assert str(path) in str(err.value)
+
+
+# ------------------------------------------ gradient-boosting trees (booster_)
+def _hist_gradient_boosting():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 3))
+    y = (X[:, 0] + X[:, 1] > 0).astype(int)
+    return HistGradientBoostingClassifier(max_iter=3, random_state=0).fit(X, y), X
+
+
+def _with_first_tree(data: bytes, **fields) -> bytes:
+    """A copy of a saved HistGradientBoosting* whose first tree's root has ``fields``."""
+    src = zipfile.ZipFile(io.BytesIO(data))
+    schema = json.loads(src.read("schema.json"))
+    tree = next(n for n in _nodes(schema, "__class__") if n["__class__"] == "TreePredictor")
+    member = tree["content"]["content"]["nodes"]["file"]
+    nodes = np.load(io.BytesIO(src.read(member)))
+    for field, value in fields.items():
+        nodes[0][field] = value
+    return _rewrite(data, members={member: _npy(nodes)})
+
+
+def test_gradient_boosting_trees_round_trip(tmp_path):
+    model, X = _hist_gradient_boosting()
+    np.testing.assert_array_equal(_round_trip(model, tmp_path).predict_proba(X),
+                                  model.predict_proba(X))
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [{"left": 10**6}, {"right": 0}, {"feature_idx": 7}, {"is_categorical": 1, "bitset_idx": 9}],
+    ids=["child outside the tree", "cycle", "unknown feature", "categorical split"],
+)
+def test_gradient_boosting_trees_that_scikit_learn_would_misread_are_refused(fields, tmp_path):
+    """scikit-learn walks the nodes without bounds checks (out-of-bounds reads,
+    endless loops), which is why skops does not trust TreePredictor."""
+    model, _ = _hist_gradient_boosting()
+    path = tmp_path / "model.skops"
+    path.write_bytes(_with_first_tree(sio.dumps(model), **fields))
+    with pytest.raises(ValueError, match=rf"{re.escape(str(path))}.*not a model file.*tree"):
+        load(path)
+
+
+def test_trusting_tree_predictor_skips_the_tree_check(tmp_path):
+    model, _ = _hist_gradient_boosting()
+    path = tmp_path / "model.skops"
+    path.write_bytes(_with_first_tree(sio.dumps(model), is_categorical=1))
+    name = "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor"
+    assert load(path, trusted=[name])._predictors[0][0].nodes[0]["is_categorical"] == 1

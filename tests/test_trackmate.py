@@ -479,3 +479,51 @@ def test_physical_time_needs_frame_interval(tmp_path):
     path = _write(tmp_path, simple_xml(frame_interval="NaN"))
     assert load_trackmate_xml(path).frame_interval is None
     _raises(path, "time='frame'", time="physical")
+
+
+# ------------------------------------------------- entities (crafted files)
+def _with_doctype(text, declarations, replace):
+    """``text`` with a DOCTYPE of ``declarations`` and ``replace`` ({old: new}) applied."""
+    root = "TrackMate" if "<TrackMate" in text else "Tracks"
+    head, body = text.split("\n", 1)
+    for old, new in replace.items():
+        assert old in body
+        body = body.replace(old, new, 1)
+    return f"{head}\n<!DOCTYPE {root} [{declarations}]>\n{body}"
+
+
+def test_entity_expansion_is_refused(tmp_path):
+    # A harmless entity, so that this holds whatever the expat version: the
+    # same mechanism, nested ("billion laughs"), makes a few KB expand to GB.
+    text = _with_doctype(simple_xml(), '<!ENTITY x "10.0">', {'x="10.0"': 'x="&x;"'})
+    msg = _raises(_write(tmp_path, text), "declares XML entities")
+    assert "TrackMate never writes" in msg
+
+
+def test_nested_entity_expansion_is_refused(tmp_path):
+    laughs = '<!ENTITY lol "lol">' + "".join(
+        f'<!ENTITY lol{i} "{("&lol;" if i == 1 else f"&lol{i - 1};") * 10}">' for i in range(1, 6)
+    )
+    text = _with_doctype(model_xml(), laughs, {"started on: ...": "&lol5;"})
+    _raises(_write(tmp_path, text), "declares XML entities")
+
+
+def test_external_entity_is_refused(tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("do not read me")
+    text = _with_doctype(
+        model_xml(), f'<!ENTITY ext SYSTEM "{secret.as_uri()}">', {"started on: ...": "&ext;"}
+    )
+    _raises(_write(tmp_path, text), "declares XML entities")
+
+
+def test_entities_are_refused_in_file_objects_too(tmp_path):
+    text = _with_doctype(simple_xml(), '<!ENTITY x "10.0">', {'x="10.0"': 'x="&x;"'})
+    with pytest.raises(ValueError, match="declares XML entities"):
+        load_trackmate_xml(io.StringIO(text))
+
+
+def test_a_doctype_without_entities_still_loads(tmp_path):
+    text = _with_doctype(simple_xml(), "", {})
+    tracks = load_trackmate_xml(_write(tmp_path, text))
+    assert len(tracks.data) == 2

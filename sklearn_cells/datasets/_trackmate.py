@@ -12,23 +12,26 @@ TrackMate writes two XML formats:
   one ``<particle>`` per track with one ``<detection t= x= y= z=>`` per spot,
   ``t`` being the frame number.
 
-:func:`load_trackmate_xml` streams either file with
-:func:`xml.etree.ElementTree.iterparse` (model files can be hundreds of MB),
-builds a long table (one row per spot) and hands it to
+:func:`load_trackmate_xml` streams either file with defusedxml's
+``iterparse`` (model files can be hundreds of MB), builds a long table (one
+row per spot) and hands it to
 :func:`~sklearn_cells.datasets.tracks_from_frame`, so the result is the same
 as :func:`~sklearn_cells.datasets.load_tracks_csv` gives for TrackMate's CSV
-spot table.
+spot table. defusedxml refuses XML entities, which TrackMate never writes and
+a crafted file can use to expand a few KB into gigabytes or to read other
+files, whatever the protections of the Python build's expat.
 """
 
 from __future__ import annotations
 
 import os
 import warnings
-import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from typing import IO, Literal
 
 import numpy as np
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import ParseError, iterparse
 from sklearn.utils import Bunch
 
 from ._tracks import _check_params, _import_pandas, tracks_from_frame
@@ -434,13 +437,13 @@ def _open_events(source, where):
                 f"{os.getcwd()!r}). Check the path."
             )
         handle = open(path, "rb")
-        return handle, ET.iterparse(handle, events=("start", "end"))
+        return handle, iterparse(handle, events=("start", "end"))
     if not hasattr(source, "read"):
         raise TypeError(
             "path_or_buffer must be a path or an open file object; got "
             f"{type(source).__name__}."
         )
-    return None, ET.iterparse(source, events=("start", "end"))
+    return None, iterparse(source, events=("start", "end"))
 
 
 def _parse(source, where, time):
@@ -458,7 +461,13 @@ def _parse(source, where, time):
             "in TrackMate) or <Tracks> (from the 'Export tracks to XML file' "
             "action). Export the tracks from TrackMate in one of these formats."
         )
-    except ET.ParseError as exc:
+    except DefusedXmlException:
+        raise ValueError(
+            f"TrackMate XML file {where} declares XML entities (<!ENTITY ...>), which "
+            "TrackMate never writes; refusing to read it, since entities can expand a small "
+            "file into gigabytes or read other files. Export the tracks again from TrackMate."
+        ) from None
+    except ParseError as exc:
         line, column = exc.position
         if root is None and (line, column) == (1, 0) and "no element" in str(exc):
             raise ValueError(
@@ -507,12 +516,13 @@ def load_trackmate_xml(
       ``<Tracks>``): one ``<particle>`` per track, with its ``<detection>``
       elements.
 
-    The file is streamed (:func:`xml.etree.ElementTree.iterparse`), then
-    converted with :func:`tracks_from_frame`, so ``min_length``, ``fill_gaps``
-    and ``dt`` work as in :func:`load_tracks_csv`, and a model file
-    gives the same trajectories as TrackMate's CSV spot table of the same
-    tracks read with ``load_tracks_csv(..., position_cols=["POSITION_X",
-    "POSITION_Y"])`` (2-D) or with ``n_dims=3``.
+    The file is streamed (defusedxml's ``iterparse``, which refuses XML
+    entities), then converted with :func:`tracks_from_frame`, so
+    ``min_length``, ``fill_gaps`` and ``dt`` work as in
+    :func:`load_tracks_csv`, and a model file gives the same trajectories as
+    TrackMate's CSV spot table of the same tracks read with
+    ``load_tracks_csv(..., position_cols=["POSITION_X", "POSITION_Y"])``
+    (2-D) or with ``n_dims=3``.
 
     Parameters
     ----------
@@ -590,9 +600,10 @@ def load_trackmate_xml(
         If the path does not exist.
     ValueError
         For a file that is empty, not XML, truncated, XML of another kind,
-        without tracks, or inconsistent (a track with no links, a link to a
-        spot that does not exist, a branching track with
-        ``branching="raise"``). Each message names the file and the fix.
+        with XML entities (``<!ENTITY>``), without tracks, or inconsistent (a
+        track with no links, a link to a spot that does not exist, a branching
+        track with ``branching="raise"``). Each message names the file and the
+        fix.
 
     See Also
     --------
