@@ -106,7 +106,7 @@ def test_boundary_output_separates_touching_cells(touching):
     seg, X, y = touching
     assert seg.instances_ == "boundary"
     assert seg.net_.module_.head.out_channels == 3 and list(seg.classes_) == [0, 1]
-    assert seg.fit_check_.n_found >= seg.fit_check_.n_cells / 4  # no warning
+    assert seg.fit_check_["n_found"] >= seg.fit_check_["n_cells"] / 4  # no warning
     instances = seg.predict_instances(X)
     assert instances.shape == y.shape and instances.dtype == np.int32
     merged = label_instances(seg.predict(X))  # connected components of the same network
@@ -186,7 +186,7 @@ def test_a_fit_that_finds_no_cell_warns():
     seg = UNetSegmenter(**{**TINY, "loss": "ce", "class_weight": None, "max_epochs": 3})
     with pytest.warns(UserWarning, match="finds almost no cells on its own training frames"):
         seg.fit(X, y)
-    assert seg.fit_check_.found_pixels == 0 and seg.fit_check_.cell_pixels == 64
+    assert seg.fit_check_["found_pixels"] == 0 and seg.fit_check_["cell_pixels"] == 64
 
 
 def test_a_fit_that_merges_touching_cells_warns():
@@ -199,4 +199,4 @@ def test_a_fit_that_merges_touching_cells_warns():
     with pytest.warns(UserWarning, match="touching cells merge"):
         seg.fit(X, y)
     assert seg.instances_ == "boundary"
-    assert seg.fit_check_.n_found <= seg.fit_check_.n_cells / 4
+    assert seg.fit_check_["n_found"] <= seg.fit_check_["n_cells"] / 4

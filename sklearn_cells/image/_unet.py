@@ -231,23 +231,25 @@ class _DiceRecorder(Callback):
 # --------------------------------------------------------------------------------------
 # estimator
 # --------------------------------------------------------------------------------------
-def _warn_about_fit(check: Bunch) -> None:
+def _warn_about_fit(check: dict) -> None:
     """Warn when a network finds (almost) no cells, or far fewer than ``y`` holds,
     on windows of its own training frames."""
-    if check.found_pixels < 0.1 * check.cell_pixels:
+    found, cells = check["found_pixels"], check["cell_pixels"]
+    n_found, n_cells = check["n_found"], check["n_cells"]
+    if found < 0.1 * cells:
         warnings.warn(
-            f"UNetSegmenter finds almost no cells on its own training frames: "
-            f"{check.found_pixels} cell pixels where y has {check.cell_pixels}. Likely cause: "
-            "too few training steps for sparse cells (predicting background wins the loss). "
-            "Train longer (max_epochs, steps_per_epoch), raise foreground_fraction or use "
-            "class_weight='balanced', and check that y marks the cells with labels > 0.",
+            f"UNetSegmenter finds almost no cells on its own training frames: {found} cell "
+            f"pixels where y has {cells}. Likely cause: too few training steps for sparse "
+            "cells (predicting background wins the loss). Train longer (max_epochs, "
+            "steps_per_epoch), raise foreground_fraction or use class_weight='balanced', "
+            "and check that y marks the cells with labels > 0.",
             UserWarning, stacklevel=4)
-    elif check.n_cells >= 4 and check.n_found <= check.n_cells / 4:
+    elif n_cells >= 4 and n_found <= n_cells / 4:
         warnings.warn(
-            f"UNetSegmenter finds {check.n_found} cell(s) where y has {check.n_cells} on "
-            "windows of its own training frames: touching cells merge, as the network "
-            "has not learned their boundaries. Train longer (boundary targets need more "
-            "epochs than binary masks: max_epochs, steps_per_epoch).",
+            f"UNetSegmenter finds {n_found} cell(s) where y has {n_cells} on windows of its "
+            "own training frames: touching cells merge, as the network has not learned "
+            "their boundaries. Train longer (boundary targets need more epochs than binary "
+            "masks: max_epochs, steps_per_epoch).",
             UserWarning, stacklevel=4)
 
 
@@ -411,7 +413,7 @@ class UNetSegmenter(ClassifierMixin, TorchEstimator):
     cell_area_ : float
         Median pixel count of the training cells (the instances of ``y`` with boundary
         targets, else the connected components of its foreground).
-    fit_check_ : Bunch
+    fit_check_ : dict
         The check after :meth:`fit` on windows of up to four training frames:
         ``cell_pixels`` and ``n_cells`` in ``y``, ``found_pixels`` and ``n_found`` by
         :meth:`predict_instances`.
@@ -710,7 +712,7 @@ class UNetSegmenter(ClassifierMixin, TorchEstimator):
         self.fit_check_ = self._check_fit(frames, self._check_y(y, frames, self.instances_))
         return self
 
-    def _check_fit(self, frames, masks) -> Bunch:
+    def _check_fit(self, frames, masks) -> dict:
         """Compare the cells of up to four training windows with what the network finds."""
         size = self.crop_size or max(m.shape[0] for m in masks)
         windows, truth = [], []
@@ -724,11 +726,11 @@ class UNetSegmenter(ClassifierMixin, TorchEstimator):
             windows.append(frames[i][:, y0 : y0 + size, x0 : x0 + size])
             truth.append(masks[i][y0 : y0 + size, x0 : x0 + size])
         if not windows:
-            return Bunch(cell_pixels=0, found_pixels=0, n_cells=0, n_found=0)
+            return dict(cell_pixels=0, found_pixels=0, n_cells=0, n_found=0)
         found = self.predict_instances(windows)
         if self.instances_ != "boundary":
             truth = [label_instances(t > 0) for t in truth]
-        check = Bunch(cell_pixels=sum(int((t > 0).sum()) for t in truth),
+        check = dict(cell_pixels=sum(int((t > 0).sum()) for t in truth),
                       found_pixels=sum(int((f > 0).sum()) for f in found),
                       n_cells=sum(len(np.unique(t)) - 1 for t in truth),
                       n_found=sum(int(f.max()) for f in found))
