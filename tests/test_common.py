@@ -7,6 +7,7 @@ checked automatically once registered.
 """
 
 import copy
+import functools
 import inspect
 import pickle
 
@@ -19,6 +20,11 @@ from sklearn.base import BaseEstimator, clone, is_classifier
 from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.utils import get_tags
+from sklearn.utils._param_validation import (
+    InvalidParameterError,
+    generate_invalid_param_val,
+    make_constraint,
+)
 from sklearn.utils.estimator_checks import (
     check_get_params_invariance,
     check_no_attributes_set_in_init,
@@ -467,3 +473,61 @@ def test_accelerate_cpu_backend_gives_the_same_model(torch_case):
         np.testing.assert_allclose(_output(accelerated, X, y), plain, atol=0.1)
     else:
         _assert_same(_output(accelerated, X, y), plain)
+
+
+# ---------------------------------------------------------------- parameter validation
+def _invalid_values(estimator):
+    """``(parameter, value)`` pairs that break the declared constraints of ``estimator``.
+
+    For every parameter: an object of no accepted type, then, as scikit-learn's
+    ``check_param_validation`` does, a value that breaks each of its constraints
+    (those scikit-learn can break: not ``"boolean"`` or ``"random_state"``).
+    """
+    bad_type = type("BadType", (), {})()
+    for name, constraints in getattr(estimator, "_parameter_constraints", {}).items():
+        if constraints == "no_validation":
+            continue
+        yield name, bad_type
+        constraints = [make_constraint(c) for c in constraints]
+        for constraint in constraints:
+            try:
+                value = generate_invalid_param_val(constraint)
+            except NotImplementedError:
+                continue
+            if not any(c.is_satisfied_by(value) for c in constraints):
+                yield name, value
+
+
+INVALID_PARAMETER_CASES = [
+    (estimator, name, value)
+    for estimator in ESTIMATORS
+    for name, value in _invalid_values(getattr(sklearn_cells, estimator))
+]
+
+
+@pytest.mark.parametrize("name", ESTIMATORS)
+def test_every_parameter_has_a_constraint(name):
+    estimator = getattr(sklearn_cells, name)()
+    declared = getattr(estimator, "_parameter_constraints", {})
+    assert set(declared) == set(estimator.get_params(deep=False))
+
+
+@functools.cache
+def _case(name):
+    """The estimator and data of ``CASES[name]``, built once for all invalid values."""
+    return CASES[name]()
+
+
+@pytest.mark.parametrize(
+    "name, parameter, value", INVALID_PARAMETER_CASES,
+    ids=[f"{e}-{p}-{type(v).__name__}" for e, p, v in INVALID_PARAMETER_CASES],
+)
+def test_invalid_parameter_is_an_error_that_names_it(name, parameter, value):
+    estimator, X, y = _case(name)
+    estimator = clone(estimator).set_params(**{parameter: value})
+    match = f"The '{parameter}' parameter of {name} must be .* Got .* instead"
+    with pytest.raises(InvalidParameterError, match=match):
+        estimator.fit(X, y)
+    if not get_tags(estimator).requires_fit:  # stateless: transform works without fit
+        with pytest.raises(InvalidParameterError, match=match):
+            estimator.transform(X)

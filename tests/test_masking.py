@@ -75,8 +75,8 @@ def test_particle_at_the_border_is_padded():
 @pytest.mark.parametrize(
     "params, match",
     [
-        ({"mode": "masked"}, "Unknown mode"),
-        ({"small_particles": "grow"}, "Unknown small_particles"),
+        ({"mode": "masked"}, "'mode' parameter of ParticleMasker"),
+        ({"small_particles": "grow"}, "'small_particles' parameter of ParticleMasker"),
         ({"output_size": 0}, "output_size"),
         ({"margin": -1}, "margin"),
     ],

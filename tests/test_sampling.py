@@ -115,7 +115,7 @@ def test_bad_inputs():
         RandomOverSampler().fit_resample(np.zeros(16), Y)
     with pytest.raises(ValueError, match="inconsistent numbers of samples"):
         RandomOverSampler().fit_resample(_images(), Y[:-1])
-    with pytest.raises(TypeError, match="imbalanced-learn sampler"):
+    with pytest.raises(TypeError, match="'sampler' parameter of NDSampler"):
         NDSampler(sampler="ros").fit_resample(_images(), Y)
 
 

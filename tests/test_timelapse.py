@@ -195,7 +195,9 @@ def test_normalizer_per_sequence_keeps_changes_over_time():
 def test_normalizer_bad_params():
     with pytest.raises(ValueError, match="percentiles"):
         IntensityNormalizer(percentiles=(99, 1)).fit(np.zeros((2, 4, 4)))
-    with pytest.raises(ValueError, match="per="):
+    with pytest.raises(ValueError, match="percentiles"):  # stateless: without fit too
+        IntensityNormalizer(percentiles=(99, 1)).transform(np.zeros((2, 4, 4)))
+    with pytest.raises(ValueError, match="'per' parameter of IntensityNormalizer"):
         IntensityNormalizer(per="pixel").fit(np.zeros((2, 4, 4)))
 
 

@@ -228,9 +228,9 @@ def test_resampler_step_and_intervals_agree_with_function():
         ({"dt": 1.0}, "target_dt missing"),
         ({"target_dt": 1.0}, "dt missing"),
         ({"step": 2, "target_dt": 1.0}, "either step alone or both intervals"),
-        ({"step": 0.5}, "step must be at least 1"),
-        ({"dt": [1.0, 2.0], "target_dt": 5.0}, "resample_trajectories"),
-        ({"step": 2, "method": "nearest"}, "not supported"),
+        ({"step": 0.5}, "'step' parameter of TrajectoryResampler"),
+        ({"dt": [1.0, 2.0], "target_dt": 5.0}, "'dt' parameter of TrajectoryResampler"),
+        ({"step": 2, "method": "nearest"}, "'method' parameter of TrajectoryResampler"),
     ],
 )
 def test_resampler_parameter_errors(params, match):
@@ -291,7 +291,7 @@ def test_velocity_bad_origin(origin, error, match):
 
 @pytest.mark.parametrize("dt, error", [(0.0, ValueError), (-1, ValueError), ("a", TypeError)])
 def test_velocity_bad_dt(dt, error):
-    with pytest.raises(error, match="dt must be a positive"):
+    with pytest.raises(error, match="'dt' parameter of VelocityTransformer"):
         VelocityTransformer(dt=dt).fit(_random_walks(2, 5))
 
 
@@ -372,12 +372,12 @@ def test_scaler_constant_dimension_does_not_divide_by_zero(method):
 @pytest.mark.parametrize(
     "params, match",
     [
-        ({"method": "maxabs"}, "not supported"),
+        ({"method": "maxabs"}, "'method' parameter of TrajectoryScaler"),
         ({"feature_range": (1, -1)}, "feature_range=.* is invalid"),
-        ({"feature_range": 1.0}, "feature_range must be a pair"),
+        ({"feature_range": 1.0}, "'feature_range' parameter of TrajectoryScaler"),
         ({"method": "robust", "quantile_range": (25.0, 120.0)}, r"within \[0, 100\]"),
-        ({"clip": 0}, "clip must be a positive number"),
-        ({"clip": np.inf}, "clip must be a positive number"),
+        ({"clip": 0}, "'clip' parameter of TrajectoryScaler"),
+        ({"clip": np.inf}, "'clip' parameter of TrajectoryScaler"),
     ],
 )
 def test_scaler_parameter_errors(params, match):
@@ -525,10 +525,10 @@ def test_features_short_and_stationary_trajectories_are_finite():
 @pytest.mark.parametrize(
     "params, error, match",
     [
-        ({"dt": 0}, ValueError, "dt must be a positive"),
-        ({"dt": "x"}, TypeError, "must be numbers"),
-        ({"max_lag_fraction": 0.0}, ValueError, r"max_lag_fraction must be in \(0, 1\]"),
-        ({"max_lag_fraction": 1.5}, ValueError, r"max_lag_fraction must be in \(0, 1\]"),
+        ({"dt": 0}, ValueError, "'dt' parameter of TrajectoryFeatures"),
+        ({"dt": "x"}, TypeError, "'dt' parameter of TrajectoryFeatures"),
+        ({"max_lag_fraction": 0.0}, ValueError, r"'max_lag_fraction' parameter .* \(0.0, 1.0\]"),
+        ({"max_lag_fraction": 1.5}, ValueError, r"'max_lag_fraction' parameter .* \(0.0, 1.0\]"),
     ],
 )
 def test_features_parameter_errors(params, error, match):

@@ -88,7 +88,7 @@ def test_short_tracks_reach_the_classifier_in_a_pipeline():
 
 @pytest.mark.parametrize("params", [dict(window_length=0), dict(window_length=2.5), dict(stride=0)])
 def test_bad_window_parameters(params):
-    with pytest.raises(ValueError, match="positive integer"):
+    with pytest.raises(ValueError, match="parameter of TrajectoryWindowSampler must be an int"):
         TrajectoryWindowSampler(**params).fit_resample([np.zeros((12, 2))], [0])
 
 

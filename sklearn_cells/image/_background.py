@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.utils._param_validation import StrOptions
 
+from ..base import positive_int
 from ..utils._set_output import NonTabularOutputMixin
+from ..utils._validation import validate_params_unless_fitted
 from ._temporal import (
     _check_sequence_lengths,
     _n_channels,
@@ -71,29 +74,26 @@ class BackgroundSubtractor(NonTabularOutputMixin, TransformerMixin, BaseEstimato
     ((5, 2, 8, 8), True, True)
     """
 
+    _parameter_constraints: dict = {
+        "method": [StrOptions({"median", "mean"})],
+        "min_frames": [positive_int()],
+        "keep_raw": ["boolean"],
+    }
+
     def __init__(self, method: str = "median", min_frames: int = 3, keep_raw: bool = False):
         self.method = method
         self.min_frames = min_frames
         self.keep_raw = keep_raw
 
-    def _check_params(self):
-        if self.method not in ("median", "mean"):
-            raise ValueError(f"method={self.method!r} is not supported; use 'median' or 'mean'.")
-        if (not isinstance(self.min_frames, (int, np.integer)) or isinstance(self.min_frames, bool)
-                or self.min_frames < 1):
-            raise ValueError(f"min_frames={self.min_frames!r} must be a positive integer.")
-        if not isinstance(self.keep_raw, (bool, np.bool_)):
-            raise ValueError(f"keep_raw={self.keep_raw!r} must be True or False.")
-
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Validate ``X``; nothing is learned (the background is per sequence)."""
-        self._check_params()
         self.n_features_in_ = _n_channels(check_frames(X, allow_list=True))
         return self
 
     def transform(self, X):
         """Return background-subtracted float32 frames in the container kind of ``X``."""
-        self._check_params()
+        validate_params_unless_fitted(self)
         frames = check_frames(X, allow_list=True)
         what = "temporal background subtraction"
         _check_sequence_lengths(X, self.min_frames, what)

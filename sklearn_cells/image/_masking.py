@@ -14,9 +14,12 @@ LipNet-6). Because the mode is a parameter of :class:`ParticleMasker`,
 from __future__ import annotations
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.utils._param_validation import StrOptions
 
+from ..base import int_at_least, positive_int, real_in
 from ..utils._set_output import NonTabularOutputMixin
+from ..utils._validation import validate_params_unless_fitted
 from ._particles import check_particles, resize
 
 __all__ = ["ParticleMasker"]
@@ -80,6 +83,15 @@ class ParticleMasker(NonTabularOutputMixin, TransformerMixin, BaseEstimator):
     (1, 28, 28)
     """
 
+    _parameter_constraints: dict = {
+        "mode": [StrOptions(set(_MODES))],
+        "output_size": [positive_int()],
+        "margin": [int_at_least(0)],
+        "keep_aspect": ["boolean"],
+        "small_particles": [StrOptions(set(_SMALL))],
+        "fill_value": [real_in(None, None, closed="both")],
+    }
+
     def __init__(
         self,
         mode: str = "crop_mask",
@@ -97,18 +109,7 @@ class ParticleMasker(NonTabularOutputMixin, TransformerMixin, BaseEstimator):
         self.small_particles = small_particles
         self.fill_value = fill_value
 
-    def _check_params(self) -> None:
-        if self.mode not in _MODES:
-            raise ValueError(f"Unknown mode={self.mode!r}; choose one of {_MODES}.")
-        if self.small_particles not in _SMALL:
-            raise ValueError(
-                f"Unknown small_particles={self.small_particles!r}; choose one of {_SMALL}."
-            )
-        if not isinstance(self.output_size, (int, np.integer)) or self.output_size < 1:
-            raise ValueError(f"output_size must be a positive integer; got {self.output_size!r}.")
-        if not isinstance(self.margin, (int, np.integer)) or self.margin < 0:
-            raise ValueError(f"margin must be a non-negative integer; got {self.margin!r}.")
-
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Check parameters and input; the transformer learns nothing.
 
@@ -121,12 +122,8 @@ class ParticleMasker(NonTabularOutputMixin, TransformerMixin, BaseEstimator):
         -------
         self : ParticleMasker
         """
-        self._check_params()
         check_particles(X, estimator=type(self).__name__)
         return self
-
-    def __sklearn_is_fitted__(self) -> bool:
-        return True  # stateless
 
     def transform(self, X) -> np.ndarray:
         """Fixed-size inputs for a CNN.
@@ -139,7 +136,7 @@ class ParticleMasker(NonTabularOutputMixin, TransformerMixin, BaseEstimator):
         -------
         Xt : ndarray of shape (n_samples, output_size, output_size), float32
         """
-        self._check_params()
+        validate_params_unless_fitted(self)
         X = check_particles(X, estimator=type(self).__name__)
         size = int(self.output_size)
         out = np.empty((len(X), size, size), dtype=np.float32)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.utils._param_validation import StrOptions
 
 from ..utils._set_output import NonTabularOutputMixin
+from ..utils._validation import check_range, validate_params_unless_fitted
 from ._temporal import _n_channels, _rewrap, check_frames, iter_sequences
 
 __all__ = ["IntensityNormalizer"]
@@ -54,6 +56,14 @@ class IntensityNormalizer(NonTabularOutputMixin, TransformerMixin, BaseEstimator
     True
     """
 
+    _parameter_constraints: dict = {
+        "per": [StrOptions({"frame", "sequence"})],
+        "method": [StrOptions({"percentile", "zscore"})],
+        "percentiles": [tuple],
+        "clip": ["boolean"],
+        "per_channel": ["boolean"],
+    }
+
     def __init__(self, per: str = "frame", method: str = "percentile",
                  percentiles: tuple[float, float] = (1.0, 99.8), clip: bool = False,
                  per_channel: bool = False):
@@ -63,24 +73,14 @@ class IntensityNormalizer(NonTabularOutputMixin, TransformerMixin, BaseEstimator
         self.clip = clip
         self.per_channel = per_channel
 
-    def _check_params(self):
-        if self.per not in ("frame", "sequence"):
-            raise ValueError(f"per={self.per!r} is not supported; use 'frame' or 'sequence'.")
-        if self.method not in ("percentile", "zscore"):
-            raise ValueError(
-                f"method={self.method!r} is not supported; use 'percentile' or 'zscore'."
-            )
-        lo, hi = self.percentiles
-        if not 0 <= lo < hi <= 100:
-            raise ValueError(
-                f"percentiles={self.percentiles!r} must satisfy 0 <= low < high <= 100."
-            )
-        if not isinstance(self.per_channel, (bool, np.bool_)):
-            raise ValueError(f"per_channel={self.per_channel!r} must be True or False.")
+    def _check_percentiles(self) -> None:
+        """The two ends of ``percentiles`` must be ordered, within [0, 100]."""
+        check_range(self.percentiles, "percentiles", within=(0.0, 100.0))
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Validate ``X``; nothing is learned."""
-        self._check_params()
+        self._check_percentiles()
         self.n_features_in_ = _n_channels(check_frames(X, allow_list=True))
         return self
 
@@ -120,7 +120,7 @@ class IntensityNormalizer(NonTabularOutputMixin, TransformerMixin, BaseEstimator
 
     def transform(self, X):
         """Return normalised float32 frames in the container kind of ``X``."""
-        self._check_params()
+        validate_params_unless_fitted(self, self._check_percentiles)
         # float64 keeps 16-bit offsets exact before subtraction
         frames = check_frames(X, dtype=np.float64, allow_list=True)
         groups = ([np.array([i]) for i in range(len(frames))] if self.per == "frame"

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 from scipy import ndimage
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils.validation import check_is_fitted
 
+from ..base import positive_int
 from ._particles import check_particles
 
 __all__ = ["ParticleFeatures"]
@@ -97,17 +98,18 @@ class ParticleFeatures(TransformerMixin, BaseEstimator):
     (10, 67)
     """
 
+    _parameter_constraints: dict = {
+        "n_bins": [positive_int()],
+        "n_radial": [positive_int()],
+        "edge_width": [positive_int()],
+    }
+
     def __init__(self, n_bins: int = 32, n_radial: int = 12, edge_width: int = 8):
         self.n_bins = n_bins
         self.n_radial = n_radial
         self.edge_width = edge_width
 
-    def _check_params(self):
-        for name in ("n_bins", "n_radial", "edge_width"):
-            value = getattr(self, name)
-            if not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"{name} must be a positive integer; got {value!r}.")
-
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Learn the intensity range from the pixels inside the masks.
 
@@ -120,7 +122,6 @@ class ParticleFeatures(TransformerMixin, BaseEstimator):
         -------
         self : ParticleFeatures
         """
-        self._check_params()
         X = check_particles(X, estimator=type(self).__name__)
         # a bounded sample of pixels per particle keeps fit cheap on large sets
         rng = np.random.default_rng(0)

@@ -29,10 +29,11 @@ import numbers
 from collections.abc import Iterator, Sequence
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 
+from ..base import int_at_least
 from ..utils._set_output import NonTabularOutputMixin
-from ..utils._validation import check_real_numbers
+from ..utils._validation import check_real_numbers, validate_params_unless_fitted
 
 __all__ = ["TimelapseFrames", "TemporalContextStacker", "check_frames", "iter_sequences"]
 
@@ -475,18 +476,14 @@ class TemporalContextStacker(NonTabularOutputMixin, TransformerMixin, BaseEstima
            [1., 2., 2.]], dtype=float32)
     """
 
+    _parameter_constraints: dict = {"n_context": [int_at_least(0)]}
+
     def __init__(self, n_context: int = 2):
         self.n_context = n_context
 
-    def _check_params(self) -> int:
-        k = self.n_context
-        if not isinstance(k, numbers.Integral) or isinstance(k, bool) or k < 0:
-            raise ValueError(f"n_context={k!r} must be an integer >= 0 (2 gives 5 channels).")
-        return int(k)
-
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Validate ``X``; nothing is learned."""
-        self._check_params()
         self.n_features_in_ = _n_channels(check_frames(X, allow_list=True))
         return self
 
@@ -495,7 +492,8 @@ class TemporalContextStacker(NonTabularOutputMixin, TransformerMixin, BaseEstima
 
         A list of frames gives a list of ``((2k+1)*C, H_i, W_i)`` frames.
         """
-        k = self._check_params()
+        validate_params_unless_fitted(self)
+        k = self.n_context
         frames = check_frames(X, allow_list=True)
         if k > 0:
             _check_sequence_lengths(X, 2, f"temporal context (n_context={k})")

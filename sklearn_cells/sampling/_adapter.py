@@ -26,8 +26,9 @@ import numbers
 import numpy as np
 from imblearn.base import SamplerMixin
 from imblearn.utils import check_sampling_strategy
-from sklearn.base import BaseEstimator, clone
+from sklearn.base import BaseEstimator, _fit_context, clone
 from sklearn.utils import check_consistent_length, column_or_1d
+from sklearn.utils._param_validation import HasMethods
 from sklearn.utils.multiclass import check_classification_targets
 
 __all__ = ["NDSampler"]
@@ -100,6 +101,10 @@ class NDSampler(SamplerMixin, BaseEstimator):
     """
 
     _sampling_type = "bypass"
+    _parameter_constraints: dict = {
+        "sampler": [HasMethods(["fit_resample"]), None],
+        "features": [callable, None],
+    }
 
     def __init__(self, sampler=None, *, features=None):
         self.sampler = sampler
@@ -111,11 +116,6 @@ class NDSampler(SamplerMixin, BaseEstimator):
             from imblearn.over_sampling import RandomOverSampler
 
             return RandomOverSampler()
-        if not hasattr(self.sampler, "fit_resample"):
-            raise TypeError(
-                f"sampler must be an imbalanced-learn sampler (with fit_resample); got "
-                f"{type(self.sampler).__name__}."
-            )
         return clone(self.sampler)
 
     def fit(self, X, y, **params):
@@ -123,6 +123,8 @@ class NDSampler(SamplerMixin, BaseEstimator):
         self.fit_resample(X, y, **params)
         return self
 
+    # not True: the wrapped sampler and the features callable validate their own parameters
+    @_fit_context(prefer_skip_nested_validation=False)
     def fit_resample(self, X, y, **params):
         """Resample ``X`` and ``y``.
 
@@ -164,11 +166,6 @@ class NDSampler(SamplerMixin, BaseEstimator):
     @staticmethod
     def _features_view(features, X) -> np.ndarray:
         """``features(X)`` as a float matrix with one row per sample, or a clear error."""
-        if not callable(features):
-            raise TypeError(
-                f"features must be a callable X -> (n_samples, n_features) array, for "
-                f"example ParticleFeatures().fit_transform; got {features!r}."
-            )
         name = getattr(features, "__qualname__", type(features).__name__)
         Z = features(X)
         try:

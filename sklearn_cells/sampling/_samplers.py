@@ -48,6 +48,8 @@ class RandomOverSampler(NDSampler):
     (8, 3, 3)
     """
 
+    _parameter_constraints: dict = over_sampling.RandomOverSampler._parameter_constraints
+
     def __init__(self, *, sampling_strategy="auto", random_state=None, shrinkage=None):
         self.sampling_strategy = sampling_strategy
         self.random_state = random_state
@@ -87,6 +89,8 @@ class RandomUnderSampler(NDSampler):
     >>> len(X_res)
     4
     """
+
+    _parameter_constraints: dict = under_sampling.RandomUnderSampler._parameter_constraints
 
     def __init__(self, *, sampling_strategy="auto", random_state=None, replacement=False):
         self.sampling_strategy = sampling_strategy
@@ -130,6 +134,8 @@ class SMOTE(NDSampler):
     >>> X_res.shape
     (28, 4, 4)
     """
+
+    _parameter_constraints: dict = over_sampling.SMOTE._parameter_constraints
 
     def __init__(self, *, sampling_strategy="auto", random_state=None, k_neighbors=5):
         self.sampling_strategy = sampling_strategy

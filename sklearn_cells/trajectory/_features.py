@@ -15,9 +15,11 @@ import functools
 
 import numpy as np
 from scipy.spatial import ConvexHull, QhullError
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils.validation import check_is_fitted
 
+from ..base import real_in
+from ..utils._validation import validate_params_unless_fitted
 from ._validation import check_trajectories
 
 __all__ = ["TrajectoryFeatures"]
@@ -634,27 +636,16 @@ class TrajectoryFeatures(TransformerMixin, BaseEstimator):
     1.0 1.0 1.0
     """
 
+    _parameter_constraints: dict = {
+        "dt": [real_in(0, None)],
+        "max_lag_fraction": [real_in(0, 1, closed="right")],
+    }
+
     def __init__(self, dt: float = 1.0, max_lag_fraction: float = 0.25) -> None:
         self.dt = dt
         self.max_lag_fraction = max_lag_fraction
 
-    def _check_params(self) -> tuple[float, float]:
-        try:
-            dt, fraction = float(self.dt), float(self.max_lag_fraction)
-        except (TypeError, ValueError) as exc:
-            raise TypeError(
-                f"dt and max_lag_fraction must be numbers; got dt={self.dt!r}, "
-                f"max_lag_fraction={self.max_lag_fraction!r}."
-            ) from exc
-        if not np.isfinite(dt) or dt <= 0:
-            raise ValueError(f"dt must be a positive, finite sampling interval; got {self.dt!r}.")
-        if not 0 < fraction <= 1:
-            raise ValueError(
-                f"max_lag_fraction must be in (0, 1]; got {self.max_lag_fraction!r}. "
-                "0.25 fits the MSD over the first quarter of each trajectory."
-            )
-        return dt, fraction
-
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None) -> "TrajectoryFeatures":
         """Check the parameters and ``X``; record ``n_features_in_``.
 
@@ -668,7 +659,6 @@ class TrajectoryFeatures(TransformerMixin, BaseEstimator):
         -------
         self : TrajectoryFeatures
         """
-        self._check_params()
         self.n_features_in_ = check_trajectories(X, min_length=2)[0].shape[1]
         return self
 
@@ -686,10 +676,11 @@ class TrajectoryFeatures(TransformerMixin, BaseEstimator):
         features : ndarray of shape (n_trajectories, n_output_features)
             Columns named by :meth:`get_feature_names_out`.
         """
-        dt, fraction = self._check_params()
+        validate_params_unless_fitted(self)
         trajectories = check_trajectories(
             X, min_length=2, n_dims=getattr(self, "n_features_in_", None)
         )
+        dt, fraction = float(self.dt), float(self.max_lag_fraction)
         return np.vstack([_trajectory_features(r, dt, fraction) for r in trajectories])
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:

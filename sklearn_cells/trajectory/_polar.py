@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 
 from ..utils._set_output import NonTabularOutputMixin
 from ._validation import check_trajectories, wrap_like
@@ -36,21 +36,22 @@ class PolarVelocityTransformer(NonTabularOutputMixin, TransformerMixin, BaseEsti
            [2., 0., 1.]])
     """
 
+    _parameter_constraints: dict = {}
+
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Record the number of dimensions (2 or 3)."""
-        self.n_features_in_ = self._check(X)[0].shape[1]
+        self.n_features_in_ = self._check(X, n_dims=None)[0].shape[1]
         return self
 
     def transform(self, X):
         """Descriptors per step; returns the same kind of container as ``X``."""
-        trajectories = self._check(X)
-        if hasattr(self, "n_features_in_"):
-            check_trajectories(trajectories, min_length=1, n_dims=self.n_features_in_)
+        trajectories = self._check(X, n_dims=getattr(self, "n_features_in_", None))
         return wrap_like([self._describe(v) for v in trajectories], X)
 
     @staticmethod
-    def _check(X):
-        trajectories = check_trajectories(X, min_length=1)
+    def _check(X, n_dims):
+        trajectories = check_trajectories(X, min_length=1, n_dims=n_dims)
         if trajectories[0].shape[1] not in (2, 3):
             raise ValueError(
                 f"PolarVelocityTransformer needs 2-D or 3-D velocities; got "

@@ -13,9 +13,12 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.utils._param_validation import StrOptions
 
+from ..base import real_in
 from ..utils._set_output import NonTabularOutputMixin
+from ..utils._validation import validate_params_unless_fitted
 from ._validation import check_trajectories, wrap_like
 
 __all__ = ["resample_trajectories", "TrajectoryResampler"]
@@ -228,6 +231,13 @@ class TrajectoryResampler(NonTabularOutputMixin, TransformerMixin, BaseEstimator
            [10., 11.]])
     """
 
+    _parameter_constraints: dict = {
+        "step": [real_in(1, None, closed="left"), None],
+        "dt": [real_in(0, None), None],
+        "target_dt": [real_in(0, None), None],
+        "method": [StrOptions(set(_METHODS))],
+    }
+
     def __init__(
         self,
         step: float | None = None,
@@ -241,7 +251,7 @@ class TrajectoryResampler(NonTabularOutputMixin, TransformerMixin, BaseEstimator
         self.method = method
 
     def _intervals(self) -> tuple[float, float]:
-        """Validated ``(source, target)`` intervals from the parameters."""
+        """``(source, target)`` from ``step`` alone or from ``dt`` and ``target_dt`` together."""
         has_source = self.dt is not None
         has_target = self.target_dt is not None
         if self.step is not None:
@@ -250,13 +260,7 @@ class TrajectoryResampler(NonTabularOutputMixin, TransformerMixin, BaseEstimator
                     "TrajectoryResampler got step and dt/target_dt; "
                     "give either step alone or both intervals, not both."
                 )
-            step = _check_interval(self.step, "step")
-            if step < 1.0:
-                raise ValueError(
-                    f"step={self.step!r} would upsample; step must be at least 1 "
-                    "(keep every step-th point)."
-                )
-            return 1.0, step
+            return 1.0, float(self.step)
         if not (has_source and has_target):
             missing = "both intervals" if not (has_source or has_target) else (
                 "target_dt" if has_source else "dt"
@@ -266,18 +270,9 @@ class TrajectoryResampler(NonTabularOutputMixin, TransformerMixin, BaseEstimator
                 f"target_dt; {missing} missing. For example step=2, or "
                 "dt=2.5, target_dt=5.0."
             )
-        if not isinstance(self.dt, numbers.Real):
-            raise ValueError(
-                "TrajectoryResampler takes one scalar dt shared by all "
-                "trajectories; for one interval per trajectory call "
-                "resample_trajectories(X, dt=[...], target_dt=...) "
-                "before the pipeline."
-            )
-        return (
-            _check_interval(self.dt, "dt"),
-            _check_interval(self.target_dt, "target_dt"),
-        )
+        return float(self.dt), float(self.target_dt)
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None) -> "TrajectoryResampler":
         """Check the parameters and ``X``; record ``n_features_in_``.
 
@@ -291,7 +286,6 @@ class TrajectoryResampler(NonTabularOutputMixin, TransformerMixin, BaseEstimator
         -------
         self : TrajectoryResampler
         """
-        _check_method(self.method)
         self._intervals()
         trajectories = check_trajectories(X)
         self.n_features_in_ = trajectories[0].shape[1]
@@ -309,7 +303,7 @@ class TrajectoryResampler(NonTabularOutputMixin, TransformerMixin, BaseEstimator
         -------
         X_resampled : same kind of container as ``X``
         """
-        _check_method(self.method)
+        validate_params_unless_fitted(self)
         source, target = self._intervals()
         trajectories = check_trajectories(X, n_dims=getattr(self, "n_features_in_", None))
         sources = np.full(len(trajectories), source)

@@ -12,15 +12,17 @@ length as an extra input channel so no information is lost.
 from __future__ import annotations
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from ..base import real_in
 from ..utils._set_output import NonTabularOutputMixin
+from ..utils._validation import check_range
 from ._validation import check_trajectories, wrap_like
 
 __all__ = ["TrajectoryScaler"]
 
-_METHODS = ("minmax", "robust", "standard")
 # A trajectory that never moves has step scale 0; it gets this fraction of the
 # median training scale instead (its steps stay 0, its log scale is finite).
 _STILL_SCALE_FRACTION = 1e-3
@@ -106,6 +108,16 @@ class TrajectoryScaler(NonTabularOutputMixin, TransformerMixin, BaseEstimator):
     (4, 3)
     """
 
+    _parameter_constraints: dict = {
+        "method": [StrOptions({"minmax", "robust", "standard"})],
+        "feature_range": [tuple],
+        "quantile_range": [tuple],
+        "clip": [real_in(0, None), None],
+        "per_trajectory": ["boolean"],
+        "log_scale": ["boolean"],
+        "isotropic": ["boolean"],
+    }
+
     def __init__(
         self,
         method: str = "robust",
@@ -124,38 +136,10 @@ class TrajectoryScaler(NonTabularOutputMixin, TransformerMixin, BaseEstimator):
         self.log_scale = log_scale
         self.isotropic = isotropic
 
-    def _check_params(self) -> None:
-        if self.method not in _METHODS:
-            raise ValueError(
-                f"method={self.method!r} is not supported; use 'robust' (median/IQR), "
-                "'minmax' (to feature_range) or 'standard' (mean/std)."
-            )
-        for name, (lo_ok, hi_ok) in {
-            "feature_range": (-np.inf, np.inf),
-            "quantile_range": (0.0, 100.0),
-        }.items():
-            value = getattr(self, name)
-            try:
-                lo, hi = (float(v) for v in value)
-            except (TypeError, ValueError) as exc:
-                raise ValueError(
-                    f"{name} must be a pair (min, max) of numbers; got {value!r}."
-                ) from exc
-            if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi
-                    and lo_ok <= lo and hi <= hi_ok):
-                bounds = " within [0, 100]" if name == "quantile_range" else ""
-                raise ValueError(
-                    f"{name}={value!r} is invalid: it must be (min, max) with finite "
-                    f"min < max{bounds}."
-                )
-        if self.clip is not None and (
-            isinstance(self.clip, bool) or not isinstance(self.clip, (int, float, np.number))
-            or not np.isfinite(self.clip) or self.clip <= 0
-        ):
-            raise ValueError(f"clip must be a positive number or None; got {self.clip!r}.")
-        for name in ("per_trajectory", "log_scale", "isotropic"):
-            if not isinstance(getattr(self, name), (bool, np.bool_)):
-                raise TypeError(f"{name} must be True or False; got {getattr(self, name)!r}.")
+    def _check_ranges(self) -> None:
+        """The two ends of ``feature_range`` and ``quantile_range`` must be ordered."""
+        check_range(self.feature_range, "feature_range")
+        check_range(self.quantile_range, "quantile_range", within=(0.0, 100.0))
 
     def _normalise(self, trajectories: list[np.ndarray]) -> list[np.ndarray]:
         """Per-trajectory step-scale normalisation (and log-scale column), if asked for."""
@@ -170,6 +154,7 @@ class TrajectoryScaler(NonTabularOutputMixin, TransformerMixin, BaseEstimator):
                 out.append(r / s)
         return out
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None) -> TrajectoryScaler:
         """Compute the scaling statistics from all time points of ``X``.
 
@@ -183,7 +168,7 @@ class TrajectoryScaler(NonTabularOutputMixin, TransformerMixin, BaseEstimator):
         -------
         self : TrajectoryScaler
         """
-        self._check_params()
+        self._check_ranges()
         trajectories = check_trajectories(X, min_length=1)
         if self.per_trajectory:
             scales = np.array([_step_scale(r) for r in trajectories])

@@ -8,24 +8,14 @@ and (given a start point) hold all the information of the trajectory.
 from __future__ import annotations
 
 import numpy as np
-from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
+from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, _fit_context
 
+from ..base import real_in
 from ..utils._set_output import NonTabularOutputMixin
+from ..utils._validation import validate_params_unless_fitted
 from ._validation import check_trajectories, wrap_like
 
 __all__ = ["VelocityTransformer"]
-
-
-def _check_dt(dt) -> float:
-    try:
-        value = float(dt)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(
-            f"dt must be a positive number (the sampling interval); got {dt!r}."
-        ) from exc
-    if isinstance(dt, bool) or not np.isfinite(value) or value <= 0:
-        raise ValueError(f"dt must be a positive, finite sampling interval; got {dt!r}.")
-    return value
 
 
 class VelocityTransformer(NonTabularOutputMixin, OneToOneFeatureMixin, TransformerMixin,
@@ -68,9 +58,12 @@ class VelocityTransformer(NonTabularOutputMixin, OneToOneFeatureMixin, Transform
            [1., 2.]])
     """
 
+    _parameter_constraints: dict = {"dt": [real_in(0, None)]}
+
     def __init__(self, dt: float = 1.0) -> None:
         self.dt = dt
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None) -> "VelocityTransformer":
         """Check ``dt`` and ``X``; record ``n_features_in_``.
 
@@ -84,7 +77,6 @@ class VelocityTransformer(NonTabularOutputMixin, OneToOneFeatureMixin, Transform
         -------
         self : VelocityTransformer
         """
-        _check_dt(self.dt)
         self.n_features_in_ = check_trajectories(X)[0].shape[1]
         return self
 
@@ -101,9 +93,9 @@ class VelocityTransformer(NonTabularOutputMixin, OneToOneFeatureMixin, Transform
         V : same kind of container as ``X``
             Trajectory ``i`` has shape ``(n_steps_i - 1, n_dims)``.
         """
-        dt = _check_dt(self.dt)
+        validate_params_unless_fitted(self)
         trajectories = check_trajectories(X, n_dims=getattr(self, "n_features_in_", None))
-        return wrap_like([np.diff(r, axis=0) / dt for r in trajectories], X)
+        return wrap_like([np.diff(r, axis=0) / self.dt for r in trajectories], X)
 
     def inverse_transform(self, X, origin=None):
         """Positions from velocities, starting at ``origin``.
@@ -121,7 +113,7 @@ class VelocityTransformer(NonTabularOutputMixin, OneToOneFeatureMixin, Transform
         positions : same kind of container as ``X``
             Trajectory ``i`` has shape ``(n_steps_i + 1, n_dims)``.
         """
-        dt = _check_dt(self.dt)
+        validate_params_unless_fitted(self)
         velocities = check_trajectories(
             X, min_length=1, n_dims=getattr(self, "n_features_in_", None)
         )
@@ -129,7 +121,7 @@ class VelocityTransformer(NonTabularOutputMixin, OneToOneFeatureMixin, Transform
         origins = self._check_origin(origin, len(velocities), n_dims)
         positions = []
         for v, r0 in zip(velocities, origins):
-            steps = np.vstack([r0[None, :], v * dt])
+            steps = np.vstack([r0[None, :], v * self.dt])
             positions.append(np.cumsum(steps, axis=0))
         return wrap_like(positions, X)
 

@@ -14,9 +14,10 @@ import warnings
 
 import numpy as np
 from imblearn.base import SamplerMixin
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils import check_random_state
 
+from ..base import positive_int
 from ._validation import check_trajectories, check_trajectory_labels
 
 __all__ = ["TrajectoryWindowSampler", "cut_windows", "accuracy_vs_length"]
@@ -67,13 +68,6 @@ def cut_windows(
     return np.concatenate(windows), np.concatenate(source)
 
 
-def _check_window_params(window_length, stride):
-    if not isinstance(window_length, (int, np.integer)) or window_length < 1:
-        raise ValueError(f"window_length must be a positive integer; got {window_length!r}.")
-    if stride is not None and (not isinstance(stride, (int, np.integer)) or stride < 1):
-        raise ValueError(f"stride must be a positive integer or None; got {stride!r}.")
-
-
 class TrajectoryWindowSampler(SamplerMixin, BaseEstimator):
     """Cut training trajectories into fixed-length windows ("mini trajectories").
 
@@ -112,6 +106,10 @@ class TrajectoryWindowSampler(SamplerMixin, BaseEstimator):
     """
 
     _sampling_type = "bypass"
+    _parameter_constraints: dict = {
+        "window_length": [positive_int()],
+        "stride": [positive_int(), None],
+    }
 
     def __init__(self, window_length: int = 30, stride: int | None = None) -> None:
         self.window_length = window_length
@@ -122,6 +120,7 @@ class TrajectoryWindowSampler(SamplerMixin, BaseEstimator):
         self.fit_resample(X, y)
         return self
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit_resample(self, X, y):
         """Cut ``X`` into windows and repeat ``y`` for each window.
 
@@ -132,7 +131,6 @@ class TrajectoryWindowSampler(SamplerMixin, BaseEstimator):
             ``window_length``: the windows, then those trajectories whole.
         y_windows : ndarray of shape (n_samples,)
         """
-        _check_window_params(self.window_length, self.stride)
         trajectories = check_trajectories(X, min_length=1)
         y = check_trajectory_labels(y, len(trajectories))
         windows, source = cut_windows(trajectories, self.window_length, self.stride)
@@ -215,8 +213,7 @@ def accuracy_vs_length(
     rng = check_random_state(random_state)
     out = {"length": [], "accuracy": [], "n_windows": []}
     for length in lengths:
-        _check_window_params(length, None)
-        windows, source = cut_windows(trajectories, int(length))
+        windows, source = cut_windows(trajectories, length)
         if len(windows) == 0:
             continue
         if max_windows is not None and len(windows) > max_windows:

@@ -13,7 +13,7 @@ either.
 from __future__ import annotations
 
 import numpy as np
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils.validation import check_is_fitted
 
 from ._readout import normalise_importance, surprise
@@ -72,6 +72,8 @@ class FrameChangeScorer(FrameScorerMixin, BaseEstimator):
     ((2, 6), [4, 4])
     """
 
+    _parameter_constraints: dict = {}
+
     def __init__(self):
         pass
 
@@ -83,6 +85,7 @@ class FrameChangeScorer(FrameScorerMixin, BaseEstimator):
             min_frames_reason=" to compare a frame with the one before it",
         )
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Record the frame shape of the videos (nothing is learned).
 

@@ -17,10 +17,12 @@ import numbers
 import numpy as np
 from joblib import Parallel, delayed
 from scipy.stats import spearmanr
-from sklearn.base import BaseEstimator, clone
+from sklearn.base import BaseEstimator, _fit_context, clone
 from sklearn.utils import Bunch, check_random_state
+from sklearn.utils._param_validation import HasMethods
 from sklearn.utils.validation import check_is_fitted
 
+from ..base import positive_int
 from ._scorer import VideoTransformerMixin
 
 __all__ = [
@@ -105,12 +107,21 @@ class FrameImportanceEnsemble(VideoTransformerMixin, BaseEstimator):
     (3, 12)
     """
 
+    _parameter_constraints: dict = {
+        "estimator": [HasMethods(["fit", "transform", "score"]), None],
+        "n_estimators": [positive_int()],
+        "random_state": ["random_state"],
+        "n_jobs": [numbers.Integral, None],
+    }
+
     def __init__(self, estimator=None, n_estimators: int = 5, random_state=None, n_jobs=None):
         self.estimator = estimator
         self.n_estimators = n_estimators
         self.random_state = random_state
         self.n_jobs = n_jobs
 
+    # the members validate their own parameters
+    @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y=None):
         """Fit ``n_estimators`` clones of ``estimator``, each with its own seed.
 
@@ -124,11 +135,8 @@ class FrameImportanceEnsemble(VideoTransformerMixin, BaseEstimator):
         -------
         self : FrameImportanceEnsemble
         """
-        n = self.n_estimators
-        if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n < 1:
-            raise ValueError(f"n_estimators must be an integer >= 1; got {n!r}.")
         base = self.estimator if self.estimator is not None else _default_estimator()
-        seeds = _seeds(self.random_state, n)
+        seeds = _seeds(self.random_state, self.n_estimators)
         members = [clone(base).set_params(random_state=s) for s in seeds]
         fitted = Parallel(n_jobs=self.n_jobs)(delayed(m.fit)(X) for m in members)
         self.estimators_ = list(fitted)
