@@ -11,6 +11,7 @@ import contextlib
 import functools
 import inspect
 import textwrap
+import time
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -122,18 +123,39 @@ def _silent(*args, **kwargs) -> None:
     """A picklable sink that prints nothing (a lambda would break pickling)."""
 
 
+class TimeLeft(Callback):
+    """Print, after each epoch, the epochs done, the time spent and the time left
+    at the mean epoch time so far (at most: early stopping may end sooner)."""
+
+    def __init__(self, max_epochs: int, sink=print) -> None:
+        self.max_epochs = max_epochs
+        self.sink = sink
+
+    def on_train_begin(self, net, **kwargs) -> None:
+        self.start_, self.first_epoch_ = time.monotonic(), len(net.history)
+
+    def on_epoch_end(self, net, **kwargs) -> None:
+        done = len(net.history) - self.first_epoch_
+        spent = time.monotonic() - self.start_
+        left = spent / done * (self.max_epochs - done)
+        self.sink(f"epoch {done}/{self.max_epochs}: {spent / 60:.1f} min spent, "
+                  f"at most {left / 60:.1f} min left")
+
+
 def make_callbacks(
     verbose: int,
     *,
     early_stopping: bool = False,
     n_iter_no_change: int = 5,
     extra: list | None = None,
+    max_epochs: int | None = None,
 ) -> list:
     """The skorch callbacks every estimator uses.
 
-    ``verbose=0`` is silent; ``verbose>=1`` prints skorch's per-epoch table and
-    shows a tqdm progress bar over the batches. Early stopping monitors the
-    validation loss and restores the best weights at the end of training.
+    ``verbose=0`` is silent; ``verbose>=1`` prints skorch's per-epoch table,
+    shows a tqdm progress bar over the batches and, given ``max_epochs``, the
+    time left. Early stopping monitors the validation loss and restores the
+    best weights at the end of training.
     """
     callbacks = list(extra or [])
     if early_stopping:
@@ -148,13 +170,15 @@ def make_callbacks(
         )
     if verbose:
         callbacks.append(("progress_bar", ProgressBar()))
+        if max_epochs is not None:
+            callbacks.append(("time_left", TimeLeft(max_epochs)))
     return callbacks
 
 
 # Names skorch or the estimators give their own callbacks.
 _BUILTIN_CALLBACK_NAMES = frozenset({
     "epoch_timer", "train_loss", "valid_loss", "valid_acc", "print_log", "early_stopping",
-    "progress_bar", "lr_schedule",
+    "progress_bar", "lr_schedule", "time_left",
 })
 
 
@@ -477,6 +501,11 @@ class TorchEstimator(BaseEstimator):
         """
         raise NotImplementedError
 
+    def _n_epochs(self, train, device: str) -> int:
+        """Epochs of a fit on the dataset ``train``: ``max_epochs`` (a subclass may
+        derive it from the data and the device)."""
+        return self.max_epochs
+
     def _after_training(self, data: FitData, net, train_idx, valid_idx, *,
                         incremental: bool) -> None:
         """Fit what builds on the trained ``net`` (fitted values go to ``data.fitted``)."""
@@ -517,6 +546,7 @@ class TorchEstimator(BaseEstimator):
             if early_stopping:
                 train_idx, valid_idx = self._validation_split(data, seed)
             train, valid = self._make_datasets(data, train_idx, valid_idx)
+            epochs = 1 if incremental else self._n_epochs(train, device)
             train_split = None if valid is None else predefined_split(valid)
             if continuing and not restored:
                 net = self.net_
@@ -524,7 +554,7 @@ class TorchEstimator(BaseEstimator):
                 torch.manual_seed(seed + len(net.history))
                 # Parameters set since the last fit reach the net, and its optimizer.
                 net.set_params(verbose=self.verbose, train_split=train_split, lr=self.lr,
-                               max_epochs=self.max_epochs, batch_size=self.batch_size)
+                               max_epochs=epochs, batch_size=self.batch_size)
                 for group in net.optimizer_.param_groups:
                     if "initial_lr" in group:  # what a learning-rate schedule starts from
                         group["initial_lr"] = self.lr
@@ -536,7 +566,7 @@ class TorchEstimator(BaseEstimator):
                 net.callbacks = builtin + clone(check_callbacks(self.callbacks), safe=False)
                 net.initialize_callbacks()
             else:
-                net = self._build_net(data, train_idx, device, train_split,
+                net = self._build_net(data, train_idx, device, train_split, epochs,
                                       early_stopping=early_stopping, incremental=incremental)
                 net.initialize()
                 if restored:
@@ -544,7 +574,7 @@ class TorchEstimator(BaseEstimator):
                     net.history = History(self.net_.history)
                     torch.manual_seed(seed + len(net.history))
             epochs_before = len(net.history)
-            interrupted = _train(net, train, epochs=1 if incremental else self.max_epochs)
+            interrupted = _train(net, train, epochs=epochs)
             self._check_trained(net)
             self._after_training(data, net, train_idx, valid_idx, incremental=incremental)
         if interrupted:
@@ -560,16 +590,17 @@ class TorchEstimator(BaseEstimator):
         self.net_ = net
         return self
 
-    def _build_net(self, data, train_idx, device, train_split, *, early_stopping, incremental):
+    def _build_net(self, data, train_idx, device, train_split, epochs, *, early_stopping,
+                   incremental):
         params = self._net_params(data, train_idx, early_stopping=early_stopping,
                                   incremental=incremental)
         builtin = params.pop("callbacks", [])
         if self.lr_schedule is not None and not incremental:
-            builtin.append(("lr_schedule", self._lr_scheduler(early_stopping)))
+            builtin.append(("lr_schedule", self._lr_scheduler(early_stopping, epochs)))
         user = clone(check_callbacks(self.callbacks), safe=False)
         callbacks = make_callbacks(
             self.verbose, early_stopping=early_stopping,
-            n_iter_no_change=self.n_iter_no_change, extra=builtin,
+            n_iter_no_change=self.n_iter_no_change, extra=builtin, max_epochs=epochs,
         ) + user
         net_class, placement = self._net_class, {
             "device": device,
@@ -585,15 +616,15 @@ class TorchEstimator(BaseEstimator):
             placement = {"device": None, "accelerator": self.accelerator,
                          "callbacks__print_log__sink": "auto" if self.verbose else _silent}
         return net_class(
-            lr=self.lr, max_epochs=self.max_epochs, batch_size=self.batch_size,
+            lr=self.lr, max_epochs=epochs, batch_size=self.batch_size,
             train_split=train_split, callbacks=callbacks, verbose=self.verbose,
             **placement, **params,
         )
 
-    def _lr_scheduler(self, early_stopping: bool) -> LRScheduler:
+    def _lr_scheduler(self, early_stopping: bool, epochs: int) -> LRScheduler:
         if self.lr_schedule == "cosine":
             # annealing the rate to 0 settles the weights at the end of training
-            return LRScheduler(CosineAnnealingLR, T_max=self.max_epochs)
+            return LRScheduler(CosineAnnealingLR, T_max=epochs)
         return LRScheduler(ReduceLROnPlateau, factor=0.5,
                            monitor="valid_loss" if early_stopping else "train_loss",
                            patience=max(1, self.n_iter_no_change // 2))

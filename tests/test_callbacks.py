@@ -88,3 +88,11 @@ def test_warm_start_uses_the_callbacks_set_now():
     clf.set_params(callbacks=[("second", _LogEpochs("second"))], max_epochs=3).fit(X, y)
     assert EPOCH_LOG == ["first"] * 2 + ["second"] * 3
     assert "early_stopping" in dict(c for c in clf.net_.callbacks if isinstance(c, tuple))
+
+
+def test_verbose_fits_print_the_time_left(capsys):
+    X, y = _tracks()
+    LSTMTrajectoryClassifier(hidden_size=4, max_epochs=2, early_stopping=False, verbose=1,
+                             random_state=0).fit(X, y)
+    out = capsys.readouterr().out
+    assert "epoch 1/2:" in out and "epoch 2/2:" in out and "min left" in out

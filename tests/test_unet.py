@@ -387,3 +387,12 @@ def test_bad_budget_and_instance_parameters(param, value, match):
     with pytest.raises(ValueError, match=match):
         UNetSegmenter(**{**TINY, param: value}).fit(np.zeros((2, 16, 16)),
                                                     np.zeros((2, 16, 16), int))
+
+
+def test_auto_epochs_fit_the_budget_to_the_device():
+    seg = UNetSegmenter(batch_size=4)
+    assert seg._n_epochs(range(400), "cpu") == 3  # 100 steps an epoch, about 300 steps
+    assert seg._n_epochs(range(8), "cpu") == 30  # at most the GPU budget
+    assert seg._n_epochs(range(40_000), "cpu") == 2  # at least two passes
+    assert seg._n_epochs(range(400), "cuda") == 30
+    assert seg.set_params(max_epochs=7)._n_epochs(range(400), "cpu") == 7

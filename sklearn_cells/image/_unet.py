@@ -36,6 +36,11 @@ from ._temporal import TimelapseFrames, check_frames
 __all__ = ["UNetSegmenter"]
 
 _OPTIMIZERS = ("sgd", "adam")
+# max_epochs="auto": the seed's budget on a GPU; on a CPU about the 318 steps with which
+# 6 epochs on PSC reached a test pixel F1 of 0.86 (benchmarks/bench_unet.py --only
+# psc_defaults), at about 2.4 s a step on 2 cores for 256-pixel windows.
+_GPU_EPOCHS = 30
+_CPU_STEPS = 300
 
 
 # --------------------------------------------------------------------------------------
@@ -284,18 +289,15 @@ class UNetSegmenter(ClassifierMixin, TorchEstimator):
     optimiser steps instead, whatever the data. A share ``foreground_fraction`` of the
     windows is centred on a random cell pixel, so that sparse cells are seen often.
 
-    Touching cells: with ``instances="boundary"``, ``y`` holds instance labels (one
-    integer per cell) and the network learns three classes, background, cell interior
-    and cell boundary (the cell pixels next to another label), as in the three-class
-    U-Nets of Caicedo et al. (2019, Cytometry A 95:952). :meth:`predict_instances` then
-    grows each connected group of interior pixels over the cell pixels nearest to it, so
-    cells that touch stay apart where the network sees the boundary between them. On
-    synthetic touching cells (``make_timelapse(touching=0.5, outline=0.5)``, 10
-    sequences of 64x64), the defaults with ``instances="boundary"`` reached an instance
-    F1 at IoU 0.5 of 0.91, against 0.62 for the connected components of the same
-    network's pixel masks and 0.76 for Otsu + watershed
-    (``benchmarks/bench_unet.py --only synthetic_instances``). No extra dependency:
-    the labelling is :func:`~sklearn_cells.metrics.label_instances` with ``seeds``.
+    Touching cells: when ``y`` holds instance labels (one integer per cell), the network
+    learns three classes, background, cell interior and cell boundary (the cell pixels
+    next to another label), as in the three-class U-Nets of Caicedo et al. (2019,
+    Cytometry A 95:952). :meth:`predict_instances` then grows each connected group of
+    interior pixels over the cell pixels nearest to it, so cells that touch stay apart
+    where the network sees the boundary between them. After training, :meth:`fit` warns
+    when the network finds almost no cells, or far fewer than ``y`` holds, on its own
+    training frames. How this compares with Otsu and watershed baselines: user guide,
+    Segmentation.
 
     Tiled prediction equals whole-frame prediction. The frame is padded once, as for a
     whole-frame run; tiles start on multiples of ``2 ** depth``, so they share the whole
@@ -309,9 +311,7 @@ class UNetSegmenter(ClassifierMixin, TorchEstimator):
     more coarsely), because a convolution library may sum in an order that depends on the
     input's shape. Exactness also needs per-pixel layers: ``norm="group"`` normalises over
     each tile, so its tiled output differs. A smaller overlap is faster and usually close,
-    but not equal. On one 1026x1026 frame at the default settings, the network runs on
-    2.0 times the padded frame's pixels (3.8 with full tiles only): 13 s instead of 30 s on
-    one CPU thread (``benchmarks/bench_unet_tiling.py``).
+    but not equal (timings: user guide, Segmentation).
 
     Parameters
     ----------
@@ -349,12 +349,12 @@ class UNetSegmenter(ClassifierMixin, TorchEstimator):
     momentum : float, default=0.9
         Momentum of ``"sgd"``.
     weight_decay : float, default=0.0
-    max_epochs : int, default=30
-        Passes over the training frames (see ``steps_per_epoch``). On a CPU, 6 epochs
-        are a workable budget: on the real PSC sequence (35 training frames of 576x720,
-        3 % cell pixels) ``IntensityNormalizer()`` then ``UNetSegmenter(max_epochs=6)``
-        took 318 steps, 13 minutes on one shared CPU thread, and reached a test pixel F1
-        of 0.86 (``benchmarks/bench_unet.py --only psc_defaults``).
+    max_epochs : int or "auto", default="auto"
+        Passes over the training frames (see ``steps_per_epoch``). ``"auto"`` fits the
+        budget to the machine: 30 epochs on a GPU (the seed's budget), and on a CPU as
+        many as make about 300 optimiser steps (at least 2, at most 30), about ten
+        minutes on two cores for a dozen frames of 700x1100; the user guide
+        (Segmentation) has the measurements behind it. ``verbose=1`` shows the time left.
     batch_size : int, default=4
         Frames (or crops) per training step, and tiles per forward pass at prediction.
     crop_size : int or None, default=256
@@ -367,12 +367,8 @@ class UNetSegmenter(ClassifierMixin, TorchEstimator):
     foreground_fraction : float in [0, 1], default=0.5
         Share of the training windows centred on a random foreground pixel of their
         mask (the rest uniformly placed); only matters for frames larger than
-        ``crop_size``. Frames without foreground get uniform windows. On PSC, after 6
-        epochs of the defaults: test pixel F1 0.86 with 0.5, 0.86 with 0.9, 0.82 with 0
-        (which over-segments: recall 0.98, precision 0.71), one seed each
-        (``--only psc_budget``). On sparse synthetic cells (1 % of the pixels, 64-pixel
-        windows), after 8 epochs: 0.83 with 0, 0.85 with 0.5, 0.86 with 0.9 (means of
-        three seeds, ``--only sparse_budget``).
+        ``crop_size``. Frames without foreground get uniform windows (measurements: user
+        guide, Segmentation).
     augment : bool, default=True
         Random flips and 90-degree rotations of the training windows.
     instances : {"auto", "boundary"} or None, default="auto"
@@ -446,7 +442,7 @@ class UNetSegmenter(ClassifierMixin, TorchEstimator):
         lr: float = 1e-3,
         momentum: float = 0.9,
         weight_decay: float = 0.0,
-        max_epochs: int = 30,
+        max_epochs: int | str = "auto",
         batch_size: int = 4,
         crop_size: int | None = 256,
         steps_per_epoch: int | None = None,
@@ -519,6 +515,7 @@ class UNetSegmenter(ClassifierMixin, TorchEstimator):
         "optimizer": [StrOptions(set(_OPTIMIZERS))],
         "momentum": [real_in(0, 1, closed="left")],
         "weight_decay": [real_in(0, None, closed="left")],
+        "max_epochs": [positive_int(), StrOptions({"auto"})],
         "crop_size": [positive_int(), None],
         "steps_per_epoch": [positive_int(), None],
         "foreground_fraction": [real_in(0, 1, closed="both")],
@@ -762,6 +759,14 @@ class UNetSegmenter(ClassifierMixin, TorchEstimator):
         groups = X.sequence_ids if isinstance(X, TimelapseFrames) else None
         return FitData(len(frames), fitted, groups=groups,
                        arrays={"frames": frames, "masks": masks})
+
+    def _n_epochs(self, train, device: str) -> int:
+        if self.max_epochs != "auto":
+            return self.max_epochs
+        if torch.device(device).type == "cuda" or self.accelerator is not None:
+            return _GPU_EPOCHS
+        steps = -(-len(train) // self.batch_size)  # per epoch
+        return int(np.clip(round(_CPU_STEPS / steps), 2, _GPU_EPOCHS))
 
     def _make_datasets(self, data, train_idx, valid_idx):
         frames, masks = data.arrays["frames"], data.arrays["masks"]

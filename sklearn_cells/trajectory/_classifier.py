@@ -140,8 +140,7 @@ class LSTMTrajectoryClassifier(ClassifierMixin, TorchEstimator):
         with ``augment=True`` close to invariant to any rotation. It costs 8
         forward passes per prediction and leaves training unchanged. Off by
         default: it changed pooled scores by less than their seed-to-seed
-        spread on the three data sets of
-        ``benchmarks/results/trajectory_defaults_cpu.md`` (-0.007 to +0.004).
+        spread (user guide, Trajectories).
         Ignored for one-column inputs.
     class_weight : "balanced", dict or None, default="balanced"
         Weights the loss by class; "balanced" is the seed's 1/N_i weighting.

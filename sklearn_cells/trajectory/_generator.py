@@ -279,18 +279,13 @@ class MDNTrajectoryGenerator(DensityMixin, TorchEstimator):
         the track. It tells the cell's own speed level from the class's, and
         keeps generated cells as different from each other as real ones;
         moving averages alone forget the level, and generated cells drift
-        back to the class average. On ``make_trajectories()`` (5 min steps),
-        the spread of generated per-track mean speeds was 0.71-0.98 of the
-        real one without it and with 150-step windows, 0.77-0.91 with both
-        (three fit seeds, ``benchmarks/bench_mdn.py``).
+        back to the class average (measurements of this and the next inputs:
+        user guide, Trajectories).
     position_offset : bool, default=True
         Also feed the position relative to the mean position since the start
         of the track (scaled units, through ``asinh``). A dimension that only
         jitters around a fixed value, such as z on a flat surface, then stays
-        bounded rather than wandering like a random walk. On
-        ``make_trajectories()``, the smoothed z extent of the 2-D classes was
-        0.093-0.103 of collagen's without it and 0.085-0.089 with it (real
-        data: 0.08).
+        bounded rather than wandering like a random walk.
     autoregressive : bool, default=True
         Each mixture component's mean is a learned gain in (-1, 1) times the
         current velocity plus an offset, both functions of the LSTM state
@@ -299,10 +294,7 @@ class MDNTrajectoryGenerator(DensityMixin, TorchEstimator):
     running_persistence : bool, default=True
         Also feed the track's own persistence so far (least-squares lag-1
         coefficient of its velocities). With it and ``autoregressive``, a
-        generated cell keeps its own persistence: on ``make_trajectories()``
-        the spread of per-track persistence of generated collagen cells was
-        0.37-0.39 of the real one before, 0.83-0.88 with both (three fit
-        seeds; ``benchmarks/results/mdn_individuality_cpu.md``).
+        generated cell keeps its own persistence.
     balance_classes : bool, default=True
         True draws each epoch's training windows so that every class
         gets as many as the others (tracks drawn at random within a class),
@@ -782,10 +774,7 @@ class MDNTrajectoryGenerator(DensityMixin, TorchEstimator):
         A drawn step longer than the longest training step of its class
         (``max_step_norm_``, scaled units) is shortened to that length, its
         direction kept. Such a step takes the network beyond anything it was
-        trained on, where a cell can run away: on ``make_trajectories()``,
-        one generated collagen cell in 300 moved three times faster than the
-        fastest real one for one fit seed, and none does with the limit
-        (``benchmarks/results/mdn_individuality_cpu.md``).
+        trained on, where a cell can run away (user guide, Trajectories).
         """
         check_is_fitted(self, "net_")
         if isinstance(n_samples, bool) or not isinstance(n_samples, numbers.Integral) or n_samples < 1:
