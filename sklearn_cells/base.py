@@ -216,7 +216,9 @@ def _train(net, dataset, epochs: int) -> bool:
     try:
         net.fit_loop(dataset, None, epochs=epochs)
     except KeyboardInterrupt:
-        interrupted = True
+        # skorch's EarlyStopping ends training by raising KeyboardInterrupt too
+        interrupted = not any(isinstance(cb, EarlyStopping) and cb.misses_ >= cb.patience
+                              for _, cb in net.callbacks_)
     net.notify("on_train_end", X=dataset, y=None)
     return interrupted
 

@@ -1,5 +1,7 @@
 """Callbacks, interrupts and tiny validation splits of the torch estimators."""
 
+import warnings
+
 import numpy as np
 import pytest
 from skorch.callbacks import Callback, EpochScoring
@@ -96,3 +98,13 @@ def test_verbose_fits_print_the_time_left(capsys):
                              random_state=0).fit(X, y)
     out = capsys.readouterr().out
     assert "epoch 1/2:" in out and "epoch 2/2:" in out and "min left" in out
+
+
+def test_an_early_stop_is_not_an_interruption():
+    X, y = _tracks(n=24)
+    # lr 0: the validation loss never improves, so early stopping ends the fit
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        clf = LSTMTrajectoryClassifier(hidden_size=4, lr=1e-12, max_epochs=20,
+                                       n_iter_no_change=2, random_state=0).fit(X, y)
+    assert len(clf.history_) < 20 and not clf.fit_interrupted_
