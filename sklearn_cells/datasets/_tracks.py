@@ -189,21 +189,29 @@ def _blank(pd, series):
     return missing
 
 
-def _to_float(pd, series, column, track_values) -> np.ndarray:
+def _to_numeric(pd, series, track_values, column: str, advice: str, row: bool = False):
+    """The column as numbers (NaN where blank) and its blank cells; error at a non-number."""
     blank = _blank(pd, series)
-    values = pd.to_numeric(series.where(~blank), errors="coerce").to_numpy(
-        dtype=np.float64, na_value=np.nan
-    )
-    bad = np.isnan(values) & ~blank
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
+    numeric = pd.to_numeric(series.where(~blank), errors="coerce")
+    bad = np.flatnonzero(numeric.isna().to_numpy() & ~blank)
+    if bad.size:
+        i = int(bad[0])
+        where = f", row {_show(series.index[i])}) is not a number" if row else ")"
         raise ValueError(
-            f"Position column {column!r} is not numeric: value {_show(series.iloc[i])} "
-            f"(track {_show(track_values[i])}, row {_show(series.index[i])}) is not a number. "
-            "Fix or drop those rows, check the decimal mark and sep, or pass "
-            "position_cols=[...] naming the coordinate columns."
+            f"{column} is not numeric: value {_show(series.iloc[i])} "
+            f"(track {_show(track_values[i])}{where}. {advice}"
         )
-    return values
+    return numeric, blank
+
+
+def _to_float(pd, series, column, track_values) -> np.ndarray:
+    """A position column as float64 (NaN where blank)."""
+    numeric, _ = _to_numeric(
+        pd, series, track_values, f"Position column {column!r}",
+        "Fix or drop those rows, check the decimal mark and sep, or pass "
+        "position_cols=[...] naming the coordinate columns.", row=True,
+    )
+    return numeric.to_numpy(dtype=np.float64, na_value=np.nan)
 
 
 def _maybe_numeric(pd, series):
@@ -384,16 +392,11 @@ def _drop_untracked(pd, table, track_col, n_header: int):
 
 def _time_values(pd, time, time_col, track_values) -> np.ndarray:
     """The time column as numbers, checked to be present and finite."""
-    time_blank = _blank(pd, time)
-    time_num = pd.to_numeric(time.where(~time_blank), errors="coerce")
-    bad_time = time_num.isna().to_numpy() & ~time_blank
-    if bad_time.any():
-        i = int(np.flatnonzero(bad_time)[0])
-        raise ValueError(
-            f"Time column {time_col!r} is not numeric: value {_show(time.iloc[i])} "
-            f"(track {_show(track_values[i])}). Convert times to numbers (frame index or "
-            "seconds) or pass time_col=<name> naming a numeric time column."
-        )
+    time_num, time_blank = _to_numeric(
+        pd, time, track_values, f"Time column {time_col!r}",
+        "Convert times to numbers (frame index or seconds) or pass time_col=<name> naming a "
+        "numeric time column.",
+    )
     if time_blank.any():
         i = int(np.flatnonzero(time_blank)[0])
         raise ValueError(
