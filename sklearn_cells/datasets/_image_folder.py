@@ -136,6 +136,72 @@ def _stack_if_equal(arrays: list[np.ndarray]):
     return arrays
 
 
+def _find_masks(images_dir: Path, masks_dir, image_files: dict[str, Path], mask_pattern: str,
+                parse_mask: re.Pattern) -> tuple[dict[str, Path], dict[str, Path]]:
+    """The image and mask files by stem; masks next to the images are told apart by name."""
+    masks_dir = _check_folder(masks_dir, "masks_dir")
+    if masks_dir.resolve() == images_dir.resolve():
+        if mask_pattern == "{stem}":
+            raise ValueError(
+                "masks_dir is images_dir, so images and masks cannot be told apart by "
+                "name; set mask_pattern, e.g. '{stem}_masks' for a_masks.png next to "
+                "a.png."
+            )
+        mask_files = {s: p for s, p in image_files.items() if parse_mask.match(s)}
+        image_files = {s: p for s, p in image_files.items() if s not in mask_files}
+        if not image_files:
+            raise FileNotFoundError(
+                f"Every file of {images_dir} matches mask_pattern={mask_pattern!r}; no "
+                "images are left."
+            )
+    else:
+        mask_files = _list_images(masks_dir)
+    _check_pairs(images_dir, masks_dir, image_files, mask_files, mask_pattern, parse_mask)
+    return image_files, mask_files
+
+
+def _check_pairs(images_dir: Path, masks_dir: Path, image_files: dict[str, Path],
+                 mask_files: dict[str, Path], mask_pattern: str, parse_mask: re.Pattern) -> None:
+    """Every image has a mask and every mask an image."""
+    expected = {mask_pattern.format(stem=s): s for s in image_files}
+    missing = [s for s in image_files if mask_pattern.format(stem=s) not in mask_files]
+    if missing:
+        examples = ", ".join(
+            f"{image_files[s].name} (expected {mask_pattern.format(stem=s)}.*)"
+            for s in sorted(missing, key=_natural_key)[:3])
+        raise FileNotFoundError(
+            f"{len(missing)} image(s) of {images_dir} have no mask in {masks_dir}: "
+            f"{examples}. Masks are matched by name with mask_pattern={mask_pattern!r}."
+        )
+    orphans = sorted((m for m in mask_files if m not in expected), key=_natural_key)
+    if orphans:
+        examples = []
+        for m in orphans[:3]:
+            match = parse_mask.match(m)
+            hint = (f"expected image {match.group(1)}.*" if match
+                    else f"name does not match mask_pattern={mask_pattern!r}")
+            examples.append(f"{mask_files[m].name} ({hint})")
+        raise ValueError(
+            f"{len(orphans)} mask(s) of {masks_dir} have no image in {images_dir}: "
+            f"{', '.join(examples)}. Remove them or add the images."
+        )
+
+
+def _read_pair(path: Path, mask_path: Path | None,
+               channel: int | None) -> tuple[np.ndarray, np.ndarray | None]:
+    """One gray image and its label mask (None without a mask), checked to match in size."""
+    image = _gray(_read(path), path, channel)
+    if mask_path is None:
+        return image, None
+    mask = _label_mask(_read(mask_path), mask_path)
+    if mask.shape != image.shape:
+        raise ValueError(
+            f"{mask_path} has shape {mask.shape} but its image {path} has shape "
+            f"{image.shape}; a mask must have the size of its image."
+        )
+    return image, mask
+
+
 def load_image_folder(
     images_dir: str | PathLike,
     masks_dir: str | PathLike | None = None,
@@ -219,67 +285,18 @@ def load_image_folder(
     images_dir = _check_folder(images_dir, "images_dir")
     parse_mask = _mask_name_parser(mask_pattern)
     image_files = _list_images(images_dir)
-
     mask_files: dict[str, Path] | None = None
     if masks_dir is not None:
-        masks_dir = _check_folder(masks_dir, "masks_dir")
-        if masks_dir.resolve() == images_dir.resolve():
-            if mask_pattern == "{stem}":
-                raise ValueError(
-                    "masks_dir is images_dir, so images and masks cannot be told apart by "
-                    "name; set mask_pattern, e.g. '{stem}_masks' for a_masks.png next to "
-                    "a.png."
-                )
-            mask_files = {s: p for s, p in image_files.items() if parse_mask.match(s)}
-            image_files = {s: p for s, p in image_files.items() if s not in mask_files}
-            if not image_files:
-                raise FileNotFoundError(
-                    f"Every file of {images_dir} matches mask_pattern={mask_pattern!r}; no "
-                    "images are left."
-                )
-        else:
-            mask_files = _list_images(masks_dir)
-        expected = {mask_pattern.format(stem=s): s for s in image_files}
-        missing = [s for s in image_files if mask_pattern.format(stem=s) not in mask_files]
-        if missing:
-            examples = ", ".join(
-                f"{image_files[s].name} (expected {mask_pattern.format(stem=s)}.*)"
-                for s in sorted(missing, key=_natural_key)[:3])
-            raise FileNotFoundError(
-                f"{len(missing)} image(s) of {images_dir} have no mask in {masks_dir}: "
-                f"{examples}. Masks are matched by name with mask_pattern={mask_pattern!r}."
-            )
-        orphans = sorted((m for m in mask_files if m not in expected), key=_natural_key)
-        if orphans:
-            examples = []
-            for m in orphans[:3]:
-                match = parse_mask.match(m)
-                hint = (f"expected image {match.group(1)}.*" if match
-                        else f"name does not match mask_pattern={mask_pattern!r}")
-                examples.append(f"{mask_files[m].name} ({hint})")
-            raise ValueError(
-                f"{len(orphans)} mask(s) of {masks_dir} have no image in {images_dir}: "
-                f"{', '.join(examples)}. Remove them or add the images."
-            )
+        image_files, mask_files = _find_masks(images_dir, masks_dir, image_files, mask_pattern,
+                                              parse_mask)
 
     names = sorted(image_files, key=_natural_key)
-    images, masks = [], []
-    for name in names:
-        path = image_files[name]
-        image = _gray(_read(path), path, channel)
-        images.append(image)
-        if mask_files is not None:
-            mask_path = mask_files[mask_pattern.format(stem=name)]
-            mask = _label_mask(_read(mask_path), mask_path)
-            if mask.shape != image.shape:
-                raise ValueError(
-                    f"{mask_path} has shape {mask.shape} but its image {path} has shape "
-                    f"{image.shape}; a mask must have the size of its image."
-                )
-            masks.append(mask)
-
-    X = _stack_if_equal(images)
-    y = _stack_if_equal(masks) if mask_files is not None else None
+    mask_paths = [None if mask_files is None else mask_files[mask_pattern.format(stem=name)]
+                  for name in names]
+    pairs = [_read_pair(image_files[name], mask_path, channel)
+             for name, mask_path in zip(names, mask_paths)]
+    X = _stack_if_equal([image for image, _ in pairs])
+    y = _stack_if_equal([mask for _, mask in pairs]) if mask_files is not None else None
     if return_X_y:
         return X, y
     return Bunch(
@@ -287,8 +304,7 @@ def load_image_folder(
         masks=y,
         names=np.asarray(names),
         filenames=np.asarray([str(image_files[n]) for n in names]),
-        mask_filenames=None if mask_files is None else np.asarray(
-            [str(mask_files[mask_pattern.format(stem=n)]) for n in names]),
+        mask_filenames=None if mask_files is None else np.asarray([str(p) for p in mask_paths]),
     )
 
 

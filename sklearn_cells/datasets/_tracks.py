@@ -189,21 +189,29 @@ def _blank(pd, series):
     return missing
 
 
-def _to_float(pd, series, column, track_values) -> np.ndarray:
+def _to_numeric(pd, series, track_values, column: str, advice: str, row: bool = False):
+    """The column as numbers (NaN where blank) and its blank cells; error at a non-number."""
     blank = _blank(pd, series)
-    values = pd.to_numeric(series.where(~blank), errors="coerce").to_numpy(
-        dtype=np.float64, na_value=np.nan
-    )
-    bad = np.isnan(values) & ~blank
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
+    numeric = pd.to_numeric(series.where(~blank), errors="coerce")
+    bad = np.flatnonzero(numeric.isna().to_numpy() & ~blank)
+    if bad.size:
+        i = int(bad[0])
+        where = f", row {_show(series.index[i])}) is not a number" if row else ")"
         raise ValueError(
-            f"Position column {column!r} is not numeric: value {_show(series.iloc[i])} "
-            f"(track {_show(track_values[i])}, row {_show(series.index[i])}) is not a number. "
-            "Fix or drop those rows, check the decimal mark and sep, or pass "
-            "position_cols=[...] naming the coordinate columns."
+            f"{column} is not numeric: value {_show(series.iloc[i])} "
+            f"(track {_show(track_values[i])}{where}. {advice}"
         )
-    return values
+    return numeric, blank
+
+
+def _to_float(pd, series, column, track_values) -> np.ndarray:
+    """A position column as float64 (NaN where blank)."""
+    numeric, _ = _to_numeric(
+        pd, series, track_values, f"Position column {column!r}",
+        "Fix or drop those rows, check the decimal mark and sep, or pass "
+        "position_cols=[...] naming the coordinate columns.", row=True,
+    )
+    return numeric.to_numpy(dtype=np.float64, na_value=np.nan)
 
 
 def _maybe_numeric(pd, series):
@@ -245,6 +253,18 @@ def _per_track_values(pd, series, order, starts, track_ids, argument):
             "with the condition) or pass the right track_col."
         )
     return np.asarray(uniques)[lo]
+
+
+def _per_track_columns(pd, table, extra: dict, n_header: int, order, starts,
+                       track_ids) -> dict[str, np.ndarray]:
+    """One value per track of each column of ``extra`` (label_col, group_col)."""
+    per_track = {}
+    for argument, col in extra.items():
+        series = table[col]
+        if n_header:
+            series = _maybe_numeric(pd, series)
+        per_track[argument] = _per_track_values(pd, series, order, starts, track_ids, argument)
+    return per_track
 
 
 def _infer_dt(times: list[np.ndarray]) -> float | None:
@@ -309,6 +329,148 @@ def _check_params(min_length, fill_gaps, dt, return_X_y):
         raise ValueError(f"dt must be a positive number or None; got {dt!r}.")
     if not isinstance(return_X_y, (bool, np.bool_)):
         raise TypeError(f"return_X_y must be True or False; got {return_X_y!r}.")
+
+
+def _check_frame(pd, df) -> None:
+    """A non-empty DataFrame."""
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(
+            f"df must be a pandas DataFrame; got {type(df).__name__}. For a file use "
+            "load_tracks_csv(path)."
+        )
+    if df.shape[0] == 0 or df.shape[1] == 0:
+        raise ValueError(
+            f"The track table is empty ({df.shape[0]} rows, {df.shape[1]} columns); "
+            "expected one row per tracked point."
+        )
+
+
+def _drop_empty_positions(pd, table, position_cols: list, explicit: bool) -> list:
+    """The position columns without the entirely empty ones (an unused ``z``)."""
+    dropped_empty = [c for c in position_cols if _blank(pd, table[c]).all()]
+    if dropped_empty:
+        position_cols = [c for c in position_cols if c not in dropped_empty]
+        if not position_cols:
+            raise ValueError(
+                f"All position columns {dropped_empty} are empty; pass "
+                "position_cols=[...] naming columns that hold coordinates."
+            )
+        if explicit:
+            warnings.warn(
+                f"Position column(s) {dropped_empty} are entirely empty and were "
+                "dropped.",
+                UserWarning,
+                stacklevel=3,
+            )
+    return position_cols
+
+
+def _drop_untracked(pd, table, track_col, n_header: int):
+    """The table without rows that have no track id, and the track id of each row."""
+    track = table[track_col]
+    no_track = _blank(pd, track)
+    if no_track.all():
+        raise ValueError(
+            f"Track id column {track_col!r} is empty; pass track_col=<name> with the "
+            "column that identifies tracks."
+        )
+    if no_track.any():
+        # TrackMate's "all spots" export lists untracked spots with no TRACK_ID.
+        warnings.warn(
+            f"{int(no_track.sum())} row(s) with no track id in {track_col!r} were "
+            "dropped (points not assigned to a track).",
+            UserWarning,
+            stacklevel=3,
+        )
+        keep = ~no_track
+        table = table[keep]
+        track = track[keep]
+    if n_header:
+        track = _maybe_numeric(pd, track)
+    return table, track.to_numpy()
+
+
+def _time_values(pd, time, time_col, track_values) -> np.ndarray:
+    """The time column as numbers, checked to be present and finite."""
+    time_num, time_blank = _to_numeric(
+        pd, time, track_values, f"Time column {time_col!r}",
+        "Convert times to numbers (frame index or seconds) or pass time_col=<name> naming a "
+        "numeric time column.",
+    )
+    if time_blank.any():
+        i = int(np.flatnonzero(time_blank)[0])
+        raise ValueError(
+            f"Time column {time_col!r} has {int(time_blank.sum())} missing value(s) "
+            f"(first in track {_show(track_values[i])}). Drop those rows or pass another "
+            "time_col."
+        )
+    time_values = time_num.to_numpy()
+    if time_values.dtype.kind not in "iuf":
+        time_values = time_values.astype(np.float64)
+    if time_values.dtype.kind == "f" and not np.isfinite(time_values).all():
+        raise ValueError(f"Time column {time_col!r} has infinite values.")
+    return time_values
+
+
+def _check_unique_times(codes_s, time_s, track_ids, track_col, time_col) -> None:
+    """No time repeated within a track, on rows sorted by track then time."""
+    same_track = codes_s[1:] == codes_s[:-1]
+    dup = np.flatnonzero(same_track & (time_s[1:] == time_s[:-1]))
+    if dup.size:
+        examples = ", ".join(
+            f"track {_show(track_ids[codes_s[i]])} at {time_col}={_show(time_s[i])}"
+            for i in dup[:3]
+        )
+        raise ValueError(
+            f"{dup.size} duplicate time point(s) within tracks ({examples}). Each "
+            f"track may have one row per time in {time_col!r}. If track ids repeat "
+            "across files or conditions, make them unique first; otherwise drop "
+            f"duplicates (df.drop_duplicates([{track_col!r}, {time_col!r}])) or "
+            "pass the right track_col/time_col."
+        )
+
+
+def _check_positions_present(pos_s, codes_s, time_s, track_ids, position_cols,
+                             time_col) -> None:
+    """No missing position, on rows sorted by track then time."""
+    nan_rows = np.isnan(pos_s)
+    if nan_rows.any():
+        i, j = np.argwhere(nan_rows)[0]
+        raise ValueError(
+            f"Position column {position_cols[j]!r} has {int(nan_rows[:, j].sum())} "
+            f"missing value(s) (first in track {_show(track_ids[codes_s[i]])} at "
+            f"{time_col}={_show(time_s[i])}). Drop those rows (df.dropna(subset=...)), "
+            "interpolate them, or leave the column out of position_cols."
+        )
+
+
+def _fill_gaps(times: list, data: list, track_ids, n_missing, step: float | None):
+    """Tracks with their missing time steps interpolated, and masks of the inserted points."""
+    if step is None:  # no track has two points: nothing to fill
+        return times, data, [np.zeros(len(t), bool) for t in times]
+    filled = [
+        _fill_track(t, x, step, tid) if missing else (t, x, np.zeros(len(t), bool))
+        for t, x, tid, missing in zip(times, data, track_ids, n_missing)
+    ]
+    return [f[0] for f in filled], [f[1] for f in filled], [f[2] for f in filled]
+
+
+def _long_enough(data: list, min_length: int) -> np.ndarray:
+    """Indices of the tracks with at least ``min_length`` points; warns about the others."""
+    keep = np.array([len(x) >= min_length for x in data])
+    if not keep.any():
+        raise ValueError(
+            f"No track has at least min_length={min_length} points (longest: "
+            f"{max(len(x) for x in data)}). Lower min_length or check track_col."
+        )
+    if not keep.all():
+        warnings.warn(
+            f"{int((~keep).sum())} of {keep.size} track(s) have fewer than "
+            f"min_length={min_length} points and were dropped.",
+            UserWarning,
+            stacklevel=3,
+        )
+    return np.flatnonzero(keep)
 
 
 def tracks_from_frame(
@@ -415,19 +577,9 @@ def tracks_from_frame(
     """
     pd = _import_pandas()
     _check_params(min_length, fill_gaps, dt, return_X_y)
-    if not isinstance(df, pd.DataFrame):
-        raise TypeError(
-            f"df must be a pandas DataFrame; got {type(df).__name__}. For a file use "
-            "load_tracks_csv(path)."
-        )
-    if df.shape[0] == 0 or df.shape[1] == 0:
-        raise ValueError(
-            f"The track table is empty ({df.shape[0]} rows, {df.shape[1]} columns); "
-            "expected one row per tracked point."
-        )
-    track_col, time_col, position_cols, explicit = _resolve_columns(
-        df, track_col, time_col, position_cols
-    )
+    _check_frame(pd, df)
+    track_col, time_col, position_cols, explicit = _resolve_columns(df, track_col, time_col,
+                                                                    position_cols)
     extra = {}
     for argument, col in (("label_col", label_col), ("group_col", group_col)):
         if col is not None:
@@ -438,109 +590,21 @@ def tracks_from_frame(
     table = df.iloc[n_header:]
     if len(table) == 0:
         raise ValueError("The track table has a header but no data rows.")
-
-    dropped_empty = [c for c in position_cols if _blank(pd, table[c]).all()]
-    if dropped_empty:
-        position_cols = [c for c in position_cols if c not in dropped_empty]
-        if not position_cols:
-            raise ValueError(
-                f"All position columns {dropped_empty} are empty; pass "
-                "position_cols=[...] naming columns that hold coordinates."
-            )
-        if explicit:
-            warnings.warn(
-                f"Position column(s) {dropped_empty} are entirely empty and were "
-                "dropped.",
-                UserWarning,
-                stacklevel=2,
-            )
-
-    track = table[track_col]
-    no_track = _blank(pd, track)
-    if no_track.all():
-        raise ValueError(
-            f"Track id column {track_col!r} is empty; pass track_col=<name> with the "
-            "column that identifies tracks."
-        )
-    if no_track.any():
-        # TrackMate's "all spots" export lists untracked spots with no TRACK_ID.
-        warnings.warn(
-            f"{int(no_track.sum())} row(s) with no track id in {track_col!r} were "
-            "dropped (points not assigned to a track).",
-            UserWarning,
-            stacklevel=2,
-        )
-        keep = ~no_track
-        table = table[keep]
-        track = track[keep]
-    if n_header:
-        track = _maybe_numeric(pd, track)
-    track_values = track.to_numpy()
-
-    time = table[time_col]
-    time_blank = _blank(pd, time)
-    time_num = pd.to_numeric(time.where(~time_blank), errors="coerce")
-    bad_time = time_num.isna().to_numpy() & ~time_blank
-    if bad_time.any():
-        i = int(np.flatnonzero(bad_time)[0])
-        raise ValueError(
-            f"Time column {time_col!r} is not numeric: value {_show(time.iloc[i])} "
-            f"(track {_show(track_values[i])}). Convert times to numbers (frame index or "
-            "seconds) or pass time_col=<name> naming a numeric time column."
-        )
-    if time_blank.any():
-        i = int(np.flatnonzero(time_blank)[0])
-        raise ValueError(
-            f"Time column {time_col!r} has {int(time_blank.sum())} missing value(s) "
-            f"(first in track {_show(track_values[i])}). Drop those rows or pass another "
-            "time_col."
-        )
-    time_values = time_num.to_numpy()
-    if time_values.dtype.kind not in "iuf":
-        time_values = time_values.astype(np.float64)
-    if time_values.dtype.kind == "f" and not np.isfinite(time_values).all():
-        raise ValueError(f"Time column {time_col!r} has infinite values.")
-
-    positions = np.column_stack(
-        [_to_float(pd, table[c], c, track_values) for c in position_cols]
-    )
+    position_cols = _drop_empty_positions(pd, table, position_cols, explicit)
+    table, track_values = _drop_untracked(pd, table, track_col, n_header)
+    time_values = _time_values(pd, table[time_col], time_col, track_values)
+    positions = np.column_stack([_to_float(pd, table[c], c, track_values) for c in position_cols])
 
     # Order by track (first appearance) then time, without a per-track loop.
     codes, uniques = pd.factorize(track_values, sort=False)
     track_ids = np.asarray(uniques)
     order = np.lexsort((time_values, codes))
     codes_s, time_s, pos_s = codes[order], time_values[order], positions[order]
-    same_track = codes_s[1:] == codes_s[:-1]
-    dup = np.flatnonzero(same_track & (time_s[1:] == time_s[:-1]))
-    if dup.size:
-        examples = ", ".join(
-            f"track {_show(track_ids[codes_s[i]])} at {time_col}={_show(time_s[i])}"
-            for i in dup[:3]
-        )
-        raise ValueError(
-            f"{dup.size} duplicate time point(s) within tracks ({examples}). Each "
-            f"track may have one row per time in {time_col!r}. If track ids repeat "
-            "across files or conditions, make them unique first; otherwise drop "
-            f"duplicates (df.drop_duplicates([{track_col!r}, {time_col!r}])) or "
-            "pass the right track_col/time_col."
-        )
-    nan_rows = np.isnan(pos_s)
-    if nan_rows.any():
-        i, j = np.argwhere(nan_rows)[0]
-        raise ValueError(
-            f"Position column {position_cols[j]!r} has {int(nan_rows[:, j].sum())} "
-            f"missing value(s) (first in track {_show(track_ids[codes_s[i]])} at "
-            f"{time_col}={_show(time_s[i])}). Drop those rows (df.dropna(subset=...)), "
-            "interpolate them, or leave the column out of position_cols."
-        )
-    starts = np.concatenate([[0], np.flatnonzero(~same_track) + 1])
+    _check_unique_times(codes_s, time_s, track_ids, track_col, time_col)
+    _check_positions_present(pos_s, codes_s, time_s, track_ids, position_cols, time_col)
+    starts = np.concatenate([[0], np.flatnonzero(codes_s[1:] != codes_s[:-1]) + 1])
 
-    per_track = {}
-    for argument, col in extra.items():
-        series = table[col]
-        if n_header:
-            series = _maybe_numeric(pd, series)
-        per_track[argument] = _per_track_values(pd, series, order, starts, track_ids, argument)
+    per_track = _per_track_columns(pd, table, extra, n_header, order, starts, track_ids)
 
     times = np.split(time_s, starts[1:])
     data = np.split(pos_s, starts[1:])
@@ -549,31 +613,10 @@ def tracks_from_frame(
         [_n_missing(t, step) if step else 0 for t in times], dtype=np.int64
     )
     interpolated = None
-    if fill_gaps == "interpolate" and step is not None:
-        filled = [
-            _fill_track(t, x, step, tid) if missing else (t, x, np.zeros(len(t), bool))
-            for t, x, tid, missing in zip(times, data, track_ids, n_missing)
-        ]
-        times = [f[0] for f in filled]
-        data = [f[1] for f in filled]
-        interpolated = [f[2] for f in filled]
-    elif fill_gaps == "interpolate":
-        interpolated = [np.zeros(len(t), bool) for t in times]
+    if fill_gaps == "interpolate":
+        times, data, interpolated = _fill_gaps(times, data, track_ids, n_missing, step)
 
-    keep = np.array([len(x) >= min_length for x in data])
-    if not keep.any():
-        raise ValueError(
-            f"No track has at least min_length={min_length} points (longest: "
-            f"{max(len(x) for x in data)}). Lower min_length or check track_col."
-        )
-    if not keep.all():
-        warnings.warn(
-            f"{int((~keep).sum())} of {keep.size} track(s) have fewer than "
-            f"min_length={min_length} points and were dropped.",
-            UserWarning,
-            stacklevel=2,
-        )
-    idx = np.flatnonzero(keep)
+    idx = _long_enough(data, min_length)
     data = check_trajectories([data[i] for i in idx], min_length=min_length, name="tracks")
     times = [times[i] for i in idx]
     if interpolated is not None:

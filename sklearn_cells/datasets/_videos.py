@@ -196,77 +196,101 @@ def _event_frames(n_frames, n_events, min_gap, rng):
     )
 
 
+def _new_cells(n_cells, size, hard, rng):
+    """Crawling cells near the centre, heading anywhere (with protrusions if ``hard``)."""
+    cells = []
+    for _ in range(n_cells):
+        cells.append(
+            dict(
+                x=rng.uniform(0.35, 0.65) * size,
+                y=rng.uniform(0.35, 0.65) * size,
+                theta=rng.uniform(0, 2 * np.pi),
+                state="migrating",
+            )
+        )
+        if hard:  # a body orientation that lags the heading, and protrusions
+            cells[-1].update(
+                orient=cells[-1]["theta"],
+                phase=rng.uniform(0, 2 * np.pi),
+                spin=float(rng.choice([-1.0, 1.0])),
+            )
+    return cells
+
+
+def _random_event(cells, kinds, size, rng):
+    """Apply one of ``kinds`` to a random cell that can take it; its kind, or None if none can."""
+    index = int(rng.integers(len(cells)))
+    valid = _valid_kinds(cells[index], kinds)
+    if not valid:  # e.g. a turn asked of a round cell: try the others
+        candidates = [i for i, c in enumerate(cells) if _valid_kinds(c, kinds)]
+        if not candidates:
+            return None
+        index = int(rng.choice(candidates))
+        valid = _valid_kinds(cells[index], kinds)
+    kind = str(rng.choice(valid))
+    _apply_event(cells, kind, index, size, rng)
+    return kind
+
+
+def _move(cell, size, scale, wobble, speed_jitter, hard, rng):
+    """Advance one cell by one frame."""
+    # A persistent heading that drifts slowly (curving gently back when far
+    # from the centre, an ordinary chemotactic drift, not an event), and noisy
+    # steps around it: each frame's direction, orientation and speed wobble
+    # independently.
+    to_centre = np.arctan2(size / 2 - cell["y"], size / 2 - cell["x"])
+    off_centre = np.hypot(size / 2 - cell["y"], size / 2 - cell["x"]) / size
+    pull = 1.5 * max(0.0, off_centre - 0.15)
+    cell["theta"] += rng.normal(0, 0.03) + pull * np.sin(to_centre - cell["theta"])
+    cell["angle"] = cell["theta"] + rng.normal(0, wobble)
+    direction = cell["angle"]
+    if hard:
+        # The body turns towards the heading at a bounded rate, without
+        # wobble; protrusions travel on around it.
+        lag = _wrap(cell["theta"] - cell["orient"])
+        cell["orient"] += np.clip(lag, -_TURN_RATE, _TURN_RATE)
+        cell["angle"] = cell["orient"]
+        cell["phase"] += cell["spin"] * _SPIN[cell["state"]] * rng.uniform(
+            1 - speed_jitter, 1 + speed_jitter
+        )
+    speed = _STATES[cell["state"]]["speed"] * scale
+    speed *= rng.uniform(1 - speed_jitter, 1 + speed_jitter)
+    cell["x"] += speed * np.cos(direction)
+    cell["y"] += speed * np.sin(direction)
+
+
+def _in_view(cells, size, margin) -> bool:
+    """Whether every cell is at least ``margin`` pixels inside the frame."""
+    return all(
+        margin <= c["x"] <= size - margin and margin <= c["y"] <= size - margin for c in cells
+    )
+
+
 def _simulate(
     n_frames, size, n_cells, n_events, kinds, noise, min_gap, wobble, speed_jitter, hard, rng
 ):
+    """One video and the event kind at each frame ("" between events)."""
     scale = size / 32
     margin = 4.5 * scale
     grid = np.mgrid[0:size, 0:size].astype(np.float64)
     stuck = False  # whether some draw ran out of cells that could take an event
     for _ in range(200):  # redraw videos whose cells leave the field of view
         frames = _event_frames(n_frames, n_events, min_gap, rng)
-        cells = []
-        for _ in range(n_cells):
-            cells.append(
-                dict(
-                    x=rng.uniform(0.35, 0.65) * size,
-                    y=rng.uniform(0.35, 0.65) * size,
-                    theta=rng.uniform(0, 2 * np.pi),
-                    state="migrating",
-                )
-            )
-            if hard:  # a body orientation that lags the heading, and protrusions
-                cells[-1].update(
-                    orient=cells[-1]["theta"],
-                    phase=rng.uniform(0, 2 * np.pi),
-                    spin=float(rng.choice([-1.0, 1.0])),
-                )
+        cells = _new_cells(n_cells, size, hard, rng)
         video = np.empty((n_frames, size, size))
         kinds_at = np.full(n_frames, "", dtype=object)
         ok = True
         for t in range(n_frames):
             if t in frames:
-                index = int(rng.integers(len(cells)))
-                valid = _valid_kinds(cells[index], kinds)
-                if not valid:  # e.g. a turn asked of a round cell: try the others
-                    candidates = [i for i, c in enumerate(cells) if _valid_kinds(c, kinds)]
-                    if not candidates:
-                        ok, stuck = False, True
-                        break
-                    index = int(rng.choice(candidates))
-                    valid = _valid_kinds(cells[index], kinds)
-                kind = str(rng.choice(valid))
-                _apply_event(cells, kind, index, size, rng)
+                kind = _random_event(cells, kinds, size, rng)
+                if kind is None:
+                    ok, stuck = False, True
+                    break
                 kinds_at[t] = kind
             if t > 0:
                 for cell in cells:
-                    # A persistent heading that drifts slowly (curving gently back
-                    # when far from the centre, an ordinary chemotactic drift,
-                    # not an event), and noisy steps around it: each frame's
-                    # direction, orientation and speed wobble independently.
-                    to_centre = np.arctan2(size / 2 - cell["y"], size / 2 - cell["x"])
-                    off_centre = np.hypot(size / 2 - cell["y"], size / 2 - cell["x"]) / size
-                    pull = 1.5 * max(0.0, off_centre - 0.15)
-                    cell["theta"] += rng.normal(0, 0.03) + pull * np.sin(to_centre - cell["theta"])
-                    cell["angle"] = cell["theta"] + rng.normal(0, wobble)
-                    direction = cell["angle"]
-                    if hard:
-                        # The body turns towards the heading at a bounded rate,
-                        # without wobble; protrusions travel on around it.
-                        lag = _wrap(cell["theta"] - cell["orient"])
-                        cell["orient"] += np.clip(lag, -_TURN_RATE, _TURN_RATE)
-                        cell["angle"] = cell["orient"]
-                        cell["phase"] += cell["spin"] * _SPIN[cell["state"]] * rng.uniform(
-                            1 - speed_jitter, 1 + speed_jitter
-                        )
-                    speed = _STATES[cell["state"]]["speed"] * scale
-                    speed *= rng.uniform(1 - speed_jitter, 1 + speed_jitter)
-                    cell["x"] += speed * np.cos(direction)
-                    cell["y"] += speed * np.sin(direction)
-            if any(
-                not (margin <= c["x"] <= size - margin and margin <= c["y"] <= size - margin)
-                for c in cells
-            ):
+                    _move(cell, size, scale, wobble, speed_jitter, hard, rng)
+            if not _in_view(cells, size, margin):
                 ok = False
                 break
             jitter = rng.uniform(0.93, 1.07, size=(len(cells), 2))

@@ -122,6 +122,7 @@ def track_statistics(x: torch.Tensor, lengths: torch.Tensor | None = None) -> to
 
 
 def _track_statistics(x: torch.Tensor, lengths: torch.Tensor | None) -> torch.Tensor:
+    """:func:`track_statistics` on float32 steps."""
     batch, n_steps, n_dims = x.shape
     device = x.device
     if lengths is None:
@@ -136,45 +137,64 @@ def _track_statistics(x: torch.Tensor, lengths: torch.Tensor | None) -> torch.Te
     step_norm = sq.sqrt()
     power = (sq * mask).sum(dim=1) / n  # P
     mean_step = (step_norm * mask).sum(dim=1) / n  # S
-    path = mean_step * n
     r = torch.cat([torch.zeros(batch, 1, n_dims, device=device), x.cumsum(dim=1)], dim=1)
-    end = r[torch.arange(batch, device=device), lengths]
-    net = end.norm(dim=1)
-    out = {
+    out = _step_statistics(step_norm, mask, power, mean_step)
+    out.update(_msd_statistics(r, lengths))
+    out.update(_autocorrelations(x, mask, step_norm, power, mean_step))
+    out.update(_displacement_kurtosis(r, lengths))
+    out.update(_shape_statistics(r, mask, lengths, power, mean_step * n))
+    out.update(_diffusivity_over_time(sq, mask, lengths, power))
+    return torch.stack([out[name] for name in track_statistic_names()], dim=1)
+
+
+def _step_statistics(step_norm: torch.Tensor, mask: torch.Tensor, power: torch.Tensor,
+                     mean_step: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Scale and spread of the step lengths."""
+    return {
         "log_mean_step": torch.log(mean_step + 1e-6),
         "log_step_dispersion": torch.log(_safe_div(power.sqrt(), mean_step, 1.0).clamp(min=1.0)),
-        "straightness": _safe_div(net, path, 0.0),
-        "log_efficiency": torch.log(_safe_div(net**2, n * n * power, 1.0) + 1e-6),
+        "log_max_step_ratio": torch.log(
+            _safe_div((step_norm * mask).amax(dim=1), power.sqrt(), 1.0).clamp(min=1e-6)),
     }
 
+
+def _lag_squares(r: torch.Tensor, lag: int,
+                 lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Squared displacements over ``lag`` steps of the positions ``r``, and their mask."""
+    d = r[:, lag:] - r[:, :-lag]
+    starts = torch.arange(r.shape[1] - lag, device=r.device)
+    valid = (starts[None, :] + lag <= lengths[:, None]).to(r.dtype)
+    return (d * d).sum(dim=2), valid
+
+
+def _msd_statistics(r: torch.Tensor, lengths: torch.Tensor) -> dict[str, torch.Tensor]:
+    """MSD ratios by lag, and the exponent of MSD against lag."""
+    batch, n_points, _ = r.shape
+    device = r.device
     # Mean squared displacement over lags 1, 2, 4, ... (pairs inside each track).
     all_lags = (1,) + MSD_LAGS
     msd, available = [], []
     for lag in all_lags:
-        if lag >= n_steps + 1:
+        if lag >= n_points:
             msd.append(torch.zeros(batch, device=device))
             available.append(torch.zeros(batch, dtype=torch.bool, device=device))
             continue
-        d = r[:, lag:] - r[:, :-lag]
-        valid = (steps[None, : n_steps + 1 - lag] + lag <= lengths[:, None]).to(x.dtype)
-        mean, count = _masked_mean((d * d).sum(dim=2), valid)
+        mean, count = _masked_mean(*_lag_squares(r, lag, lengths))
         msd.append(mean)
         available.append(count > 0)
     msd, available = torch.stack(msd, dim=1), torch.stack(available, dim=1)
-    msd1 = msd[:, 0]
-    log_lags = torch.log(torch.tensor(all_lags, dtype=x.dtype, device=device))
-    ratio = torch.log(_safe_div(msd, msd1[:, None] * torch.exp(log_lags), 1.0) + 1e-6)
+    log_lags = torch.log(torch.tensor(all_lags, dtype=r.dtype, device=device))
+    ratio = torch.log(_safe_div(msd, msd[:, :1] * torch.exp(log_lags), 1.0) + 1e-6)
     # a lag beyond the track repeats the longest lag it has
     last = torch.cummax(torch.where(available, torch.arange(len(all_lags), device=device), 0),
                         dim=1).values
     ratio = torch.gather(ratio, 1, last)
-    for i, lag in enumerate(MSD_LAGS):
-        out[f"log_msd_ratio_lag{lag}"] = ratio[:, i + 1]
+    out = {f"log_msd_ratio_lag{lag}": ratio[:, i + 1] for i, lag in enumerate(MSD_LAGS)}
 
     # Exponent: least squares on lags up to max(2, n / 4), on tracks that move.
     fit = available & (torch.tensor(all_lags, device=device)[None, :]
                        <= torch.clamp(lengths // 4, min=2)[:, None]) & (msd > _TINY)
-    w = fit.to(x.dtype)
+    w = fit.to(r.dtype)
     count = w.sum(dim=1).clamp(min=1)
     log_msd = torch.log(msd.clamp(min=_TINY))
     lx = log_lags[None, :].expand_as(w)
@@ -186,7 +206,15 @@ def _track_statistics(x: torch.Tensor, lengths: torch.Tensor | None) -> torch.Te
     residual = (log_msd - my[:, None] - slope[:, None] * (lx - mx[:, None])) * w
     out["msd_exponent"] = slope
     out["msd_fit_residual"] = ((residual**2).sum(1) / count).sqrt()
+    return out
 
+
+def _autocorrelations(x: torch.Tensor, mask: torch.Tensor, step_norm: torch.Tensor,
+                      power: torch.Tensor, mean_step: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Velocity and speed autocorrelations by lag, and the mean turning cosine."""
+    batch, n_steps, _ = x.shape
+    device = x.device
+    out = {}
     for lag in AUTOCORR_LAGS:
         if lag >= n_steps:
             out[f"velocity_autocorr_lag{lag}"] = torch.zeros(batch, device=device)
@@ -219,27 +247,42 @@ def _track_statistics(x: torch.Tensor, lengths: torch.Tensor | None) -> torch.Te
         floor = (1e-4 * mean_step) ** 2 * count
         out[f"speed_autocorr_lag{lag}"] = torch.where(
             den > floor, (a * b).sum(1) / den.clamp(min=_TINY), torch.zeros_like(den))
+    return out
 
-    previous = torch.log(torch.tensor(1.0 + 2.0 / n_dims, device=device)).expand(batch)
+
+def _displacement_kurtosis(r: torch.Tensor, lengths: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Log kurtosis of the displacements over each of :data:`KURTOSIS_LAGS` steps."""
+    batch, n_points, n_dims = r.shape
+    out = {}
+    previous = torch.log(torch.tensor(1.0 + 2.0 / n_dims, device=r.device)).expand(batch)
     for lag in KURTOSIS_LAGS:
         name = f"log_kurtosis_lag{lag}"
-        if lag >= n_steps + 1:
+        if lag >= n_points:
             out[name] = previous
             continue
-        d2 = ((r[:, lag:] - r[:, :-lag]) ** 2).sum(dim=2)
-        valid = (steps[None, : n_steps + 1 - lag] + lag <= lengths[:, None]).to(x.dtype)
+        d2, valid = _lag_squares(r, lag, lengths)
         m2, count = _masked_mean(d2, valid)
         m4, _ = _masked_mean(d2 * d2, valid)
         k = torch.log(_safe_div(m4, m2 * m2, 1.0).clamp(min=1e-6))
         out[name] = previous = torch.where((count > 0) & (m2 > _TINY), k, previous)
+    return out
 
-    out["log_max_step_ratio"] = torch.log(
-        _safe_div((step_norm * mask).amax(dim=1), power.sqrt(), 1.0).clamp(min=1e-6))
 
+def _shape_statistics(r: torch.Tensor, mask: torch.Tensor, lengths: torch.Tensor,
+                      power: torch.Tensor, path: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Net displacement, reach and gyration of the path against its length."""
+    batch, _, n_dims = r.shape
+    device = r.device
+    n = lengths.to(r.dtype)
+    net = r[torch.arange(batch, device=device), lengths].norm(dim=1)
     point_mask = torch.cat([torch.ones(batch, 1, device=device), mask], dim=1)
     reach = (r.norm(dim=2) * point_mask).amax(dim=1)
-    out["outreach_ratio"] = _safe_div(reach, path, 0.0)
-    out["displacement_ratio"] = _safe_div(net, reach, 1.0)
+    out = {
+        "straightness": _safe_div(net, path, 0.0),
+        "log_efficiency": torch.log(_safe_div(net**2, n * n * power, 1.0) + 1e-6),
+        "outreach_ratio": _safe_div(reach, path, 0.0),
+        "displacement_ratio": _safe_div(net, reach, 1.0),
+    }
 
     # Gyration tensor of the n + 1 points.
     n_points = (n + 1)[:, None]
@@ -254,12 +297,12 @@ def _track_statistics(x: torch.Tensor, lengths: torch.Tensor | None) -> torch.Te
         out["asphericity"] = _safe_div(spread, (n_dims - 1) * trace**2, 0.0)
     else:
         out["asphericity"] = torch.ones(batch, device=device)
-    out.update(_diffusivity_over_time(sq, mask, lengths, power))
-    return torch.stack([out[name] for name in track_statistic_names()], dim=1)
+    return out
 
 
 def _diffusivity_over_time(sq: torch.Tensor, mask: torch.Tensor, lengths: torch.Tensor,
                            power: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Ageing, local power and tail statistics of the squared steps ``sq``."""
     batch, n_steps = sq.shape
     device, dtype = sq.device, sq.dtype
     steps = torch.arange(n_steps, device=device)

@@ -117,6 +117,98 @@ def _check_count(value, name: str, minimum: int) -> int:
     return int(value)
 
 
+def _check_options(n_permutations, n_bootstrap, confidence_level, balance,
+                   estimator) -> tuple[int, int]:
+    """Validate the test's options; the counts as ints."""
+    n_permutations = _check_count(n_permutations, "n_permutations", 0)
+    n_bootstrap = _check_count(n_bootstrap, "n_bootstrap", 1)
+    if isinstance(confidence_level, bool) or not isinstance(confidence_level, numbers.Real) or not (
+        0 < confidence_level < 1
+    ):
+        raise ValueError(
+            f"confidence_level must be a number in (0, 1), e.g. 0.95; got {confidence_level!r}."
+        )
+    if balance not in ("subsample", None):
+        raise ValueError(f'balance must be "subsample" or None; got {balance!r}.')
+    if estimator is not None and not (
+        hasattr(estimator, "fit")
+        and (hasattr(estimator, "predict_proba") or hasattr(estimator, "decision_function"))
+    ):
+        raise TypeError(
+            f"estimator must be a classifier with fit and predict_proba or "
+            f"decision_function; got {type(estimator).__name__}."
+        )
+    return n_permutations, n_bootstrap
+
+
+def _check_sets(real, generated, min_length: int) -> tuple[list, list]:
+    """Validate both trajectory sets and check they have the same dimensions."""
+    real = check_trajectories(real, min_length=min_length, name="real")
+    generated = check_trajectories(generated, min_length=min_length, name="generated")
+    if real[0].shape[1] != generated[0].shape[1]:
+        raise ValueError(
+            f"real has {real[0].shape[1]} dimension(s) per time step but generated has "
+            f"{generated[0].shape[1]}; compare sets with the same coordinates."
+        )
+    return real, generated
+
+
+def _subsample(real: list, generated: list, rng) -> tuple[list, list]:
+    """Draw as many tracks from the larger set as the smaller one has."""
+    n = min(len(real), len(generated))
+    # Sorted so that the tracks keep their order; only which ones are used is random.
+    if len(real) > n:
+        real = [real[i] for i in np.sort(rng.choice(len(real), n, replace=False))]
+    if len(generated) > n:
+        generated = [generated[i] for i in np.sort(rng.choice(len(generated), n, replace=False))]
+    return real, generated
+
+
+def _splitter(cv, n_real: int, n_generated: int, balance, rng):
+    """The cross-validation splitter that ``cv`` asks for."""
+    if isinstance(cv, numbers.Integral) and not isinstance(cv, bool):
+        if cv < 2:
+            raise ValueError(f"cv must be at least 2 folds; got {cv}.")
+        fewest = min(n_real, n_generated)
+        if fewest < cv:
+            which = "real" if n_real <= n_generated else "generated"
+            raise ValueError(
+                f"cv={cv} needs at least {cv} trajectories in each set, but {which} has "
+                f"{fewest}{' after balancing' if balance else ''}. Pass more trajectories "
+                f"or a smaller cv (at least 2)."
+            )
+        return StratifiedKFold(cv, shuffle=True, random_state=rng.randint(_MAX_SEED))
+    if hasattr(cv, "split") and hasattr(cv, "get_n_splits"):
+        return cv
+    raise ValueError(f"cv must be an int or a cross-validation splitter; got {cv!r}.")
+
+
+def _default_estimator(n_tracks: int, rng) -> HistGradientBoostingClassifier:
+    """Gradient boosting with leaves small enough to split a small set."""
+    # With sklearn's min_samples_leaf=20, a fold of fewer than 40 tracks
+    # cannot split at all (AUC 0.5 whatever the sets); smaller leaves for
+    # small sets, the usual 20 from 200 tracks up.
+    return HistGradientBoostingClassifier(
+        min_samples_leaf=int(np.clip(n_tracks // 10, 5, 20)),
+        random_state=rng.randint(_MAX_SEED),
+    )
+
+
+def _bootstrap_interval(scores: np.ndarray, y: np.ndarray, n_bootstrap: int,
+                        confidence_level: float, rng) -> tuple[float, float]:
+    """Percentile interval of the AUC over stratified resamples of the scores."""
+    # Each set's scores resampled within the set; the columns of `draws` keep
+    # y's order (all real, then all generated).
+    draws = np.hstack(
+        [rng.choice(np.flatnonzero(y == label), size=(n_bootstrap, np.sum(y == label)))
+         for label in (0, 1)]
+    )
+    boot = _auc_rows(scores[draws], y)
+    tail = (1 - confidence_level) / 2
+    low, high = np.quantile(boot, [tail, 1 - tail])
+    return float(low), float(high)
+
+
 def classifier_two_sample_test(
     real,
     generated,
@@ -219,58 +311,13 @@ def classifier_two_sample_test(
     >>> bool(low < 0.5 < high)
     True
     """
-    n_permutations = _check_count(n_permutations, "n_permutations", 0)
-    n_bootstrap = _check_count(n_bootstrap, "n_bootstrap", 1)
-    if isinstance(confidence_level, bool) or not isinstance(confidence_level, numbers.Real) or not (
-        0 < confidence_level < 1
-    ):
-        raise ValueError(
-            f"confidence_level must be a number in (0, 1), e.g. 0.95; got {confidence_level!r}."
-        )
-    if balance not in ("subsample", None):
-        raise ValueError(f'balance must be "subsample" or None; got {balance!r}.')
-    if estimator is not None and not (
-        hasattr(estimator, "fit")
-        and (hasattr(estimator, "predict_proba") or hasattr(estimator, "decision_function"))
-    ):
-        raise TypeError(
-            f"estimator must be a classifier with fit and predict_proba or "
-            f"decision_function; got {type(estimator).__name__}."
-        )
-    min_length = 3 if estimator is None else 1
-    real = check_trajectories(real, min_length=min_length, name="real")
-    generated = check_trajectories(generated, min_length=min_length, name="generated")
-    if real[0].shape[1] != generated[0].shape[1]:
-        raise ValueError(
-            f"real has {real[0].shape[1]} dimension(s) per time step but generated has "
-            f"{generated[0].shape[1]}; compare sets with the same coordinates."
-        )
-
+    n_permutations, n_bootstrap = _check_options(
+        n_permutations, n_bootstrap, confidence_level, balance, estimator)
+    real, generated = _check_sets(real, generated, min_length=3 if estimator is None else 1)
     rng = check_random_state(random_state)
     if balance == "subsample":
-        n = min(len(real), len(generated))
-        # Sorted so that the tracks keep their order; only which ones are used is random.
-        if len(real) > n:
-            real = [real[i] for i in np.sort(rng.choice(len(real), n, replace=False))]
-        if len(generated) > n:
-            generated = [generated[i] for i in np.sort(rng.choice(len(generated), n, replace=False))]
-
-    if isinstance(cv, numbers.Integral) and not isinstance(cv, bool):
-        if cv < 2:
-            raise ValueError(f"cv must be at least 2 folds; got {cv}.")
-        fewest = min(len(real), len(generated))
-        if fewest < cv:
-            which = "real" if len(real) <= len(generated) else "generated"
-            raise ValueError(
-                f"cv={cv} needs at least {cv} trajectories in each set, but {which} has "
-                f"{fewest}{' after balancing' if balance else ''}. Pass more trajectories "
-                f"or a smaller cv (at least 2)."
-            )
-        splitter = StratifiedKFold(cv, shuffle=True, random_state=rng.randint(_MAX_SEED))
-    elif hasattr(cv, "split") and hasattr(cv, "get_n_splits"):
-        splitter = cv
-    else:
-        raise ValueError(f"cv must be an int or a cross-validation splitter; got {cv!r}.")
+        real, generated = _subsample(real, generated, rng)
+    splitter = _splitter(cv, len(real), len(generated), balance, rng)
 
     X = real + generated
     y = np.r_[np.zeros(len(real), dtype=int), np.ones(len(generated), dtype=int)]
@@ -278,13 +325,7 @@ def classifier_two_sample_test(
     if estimator is None:
         # TrajectoryFeatures is stateless: computing it once equals fitting it per fold.
         X = TrajectoryFeatures().fit_transform(X)
-        # With sklearn's min_samples_leaf=20, a fold of fewer than 40 tracks
-        # cannot split at all (AUC 0.5 whatever the sets); smaller leaves for
-        # small sets, the usual 20 from 200 tracks up.
-        estimator = HistGradientBoostingClassifier(
-            min_samples_leaf=int(np.clip(len(y) // 10, 5, 20)),
-            random_state=rng.randint(_MAX_SEED),
-        )
+        estimator = _default_estimator(len(y), rng)
         # On a few hundred rows, OpenMP threads cost more than they save: one fit
         # on 600 rows took 0.14 s with 1 thread and 4.0 s with 2 on a busy
         # 2-core machine. Parallelise the permutations with n_jobs instead.
@@ -300,19 +341,9 @@ def classifier_two_sample_test(
         )
     auc = float(_auc_rows(scores, y))
     pvalue = (1 + np.sum(null_auc >= auc)) / (1 + n_permutations) if n_permutations else np.nan
-
-    # Stratified bootstrap: each set's scores resampled within the set; the
-    # columns of `draws` keep y's order (all real, then all generated).
-    draws = np.hstack(
-        [rng.choice(np.flatnonzero(y == label), size=(n_bootstrap, np.sum(y == label)))
-         for label in (0, 1)]
-    )
-    boot = _auc_rows(scores[draws], y)
-    tail = (1 - confidence_level) / 2
-    low, high = np.quantile(boot, [tail, 1 - tail])
     return TwoSampleTestResult(
         auc=auc,
-        interval=(float(low), float(high)),
+        interval=_bootstrap_interval(scores, y, n_bootstrap, confidence_level, rng),
         pvalue=float(pvalue),
         null_auc=null_auc,
         n_real=len(real),
