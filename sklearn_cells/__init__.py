@@ -8,12 +8,14 @@ The public API is collected from the sub-packages; each keeps its own
 - :mod:`sklearn_cells.video`: unsupervised frame importance in migration videos
 - :mod:`sklearn_cells.sampling`: imbalanced-learn samplers for n-d and ragged data
 - :mod:`sklearn_cells.datasets`: synthetic generators (``make_*``) and loaders (``load_*``)
+- :mod:`sklearn_cells.tracking`: linking instance-label frames into tracks (laptrack, an
+  optional dependency); its names are imported from the sub-package only
 - :mod:`sklearn_cells.metrics`, :mod:`sklearn_cells.plotting`
 """
 
 __version__ = "0.1.0"
 
-from . import datasets, image, metrics, plotting, sampling, trajectory, video  # noqa: E402
+from . import datasets, image, metrics, plotting, sampling, tracking, trajectory, video  # noqa: E402,F401
 from .datasets import *  # noqa: E402,F401,F403
 from .image import *  # noqa: E402,F401,F403
 from .metrics import *  # noqa: E402,F401,F403

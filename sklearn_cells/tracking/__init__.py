@@ -1,0 +1,26 @@
+"""Cell tracking: link instance-label frames into tracks.
+
+The third and fourth parts of a cell-tracking system (seed 004: image preprocessing,
+segmentation, track linking, post-processing of tracks), between
+:meth:`~sklearn_cells.image.UNetSegmenter.predict_instances` and the trajectory
+estimators. Linking uses laptrack, an optional dependency (``pip install
+'sklearn-cells[tracking]'``), imported only when a function needs it. Import the names
+from here: ``from sklearn_cells.tracking import link_instances``.
+
+A track table is a pandas DataFrame with one row per cell and frame: ``track_id, t, y, x,
+area, parent_id`` (0: no parent), plus ``sequence_id`` when several sequences are linked.
+A track ends at a division; the daughters' tracks name it as ``parent_id``.
+"""
+
+from ._detections import tracks_from_labels
+from ._linking import link_detections, link_instances
+from ._tracker import InstanceTracker
+from ._trajectories import tracks_to_trajectories
+
+__all__ = [
+    "InstanceTracker",
+    "link_detections",
+    "link_instances",
+    "tracks_from_labels",
+    "tracks_to_trajectories",
+]
