@@ -1,4 +1,4 @@
-"""Cell tracking: link instance-label frames into tracks.
+"""Cell tracking: link instance-label frames into tracks and post-process them.
 
 The third and fourth parts of a cell-tracking system (seed 004: image preprocessing,
 segmentation, track linking, post-processing of tracks), between
@@ -14,13 +14,17 @@ A track ends at a division; the daughters' tracks name it as ``parent_id``.
 
 from ._detections import tracks_from_labels
 from ._linking import link_detections, link_instances
+from ._postprocess import drop_short_tracks, fill_gaps, split_at_divisions
 from ._tracker import InstanceTracker
 from ._trajectories import tracks_to_trajectories
 
 __all__ = [
     "InstanceTracker",
+    "drop_short_tracks",
+    "fill_gaps",
     "link_detections",
     "link_instances",
+    "split_at_divisions",
     "tracks_from_labels",
     "tracks_to_trajectories",
 ]

@@ -9,6 +9,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..base import int_at_least
 from ._linking import LINK_CONSTRAINTS, link_instances
+from ._postprocess import drop_short_tracks
 from ._trajectories import tracks_to_trajectories
 
 __all__ = ["InstanceTracker"]
@@ -38,7 +39,7 @@ class InstanceTracker(TransformerMixin, BaseEstimator):
     overlap_weight : float, default=0.0
         Weight of ``1 - IoU`` of the masks in the linking cost.
     min_length : int, default=1
-        Tracks with fewer detections are dropped; 1 keeps all.
+        Tracks with fewer detections are dropped (:func:`drop_short_tracks`); 1 keeps all.
 
     Attributes
     ----------
@@ -87,10 +88,7 @@ class InstanceTracker(TransformerMixin, BaseEstimator):
         min_length = params.pop("min_length")
         result = link_instances(X, sequence_ids=sequence_ids, **params)
         if min_length > 1:
-            size = result.tracks.groupby("track_id")["t"].transform("size")
-            result.tracks = result.tracks[size >= min_length].reset_index(drop=True)
-            lost = ~result.tracks["parent_id"].isin(result.tracks["track_id"])
-            result.tracks.loc[lost, "parent_id"] = 0
+            result.tracks = drop_short_tracks(result.tracks, min_length)
             result.trajectories, result.track_ids = tracks_to_trajectories(
                 result.tracks, return_track_ids=True)
             result.labels = _keep_labels(result.labels, result.tracks["track_id"])
