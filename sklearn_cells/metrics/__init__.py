@@ -13,7 +13,7 @@ from ._instances import (
     match_instances,
     seg_score,
 )
-from ._tracking import division_scores, link_scores
+from ._tracking import ctc_tracking_scores, division_scores, link_scores
 from ._segmentation import (
     dice_score,
     error_rate,
@@ -35,6 +35,7 @@ __all__ = [
     "make_instance_scorer",
     "match_instances",
     "seg_score",
+    "ctc_tracking_scores",
     "division_scores",
     "link_scores",
     "dice_score",

@@ -1,4 +1,5 @@
-"""Tracking measures: link and division precision and recall.
+"""Tracking measures: link and division precision and recall, and the Cell Tracking
+Challenge's DET, TRA and LNK (through py-ctcmetrics, an optional dependency).
 
 A tracking result here is a track table (``track_id, t, y, x, area, parent_id``, as
 :func:`sklearn_cells.tracking.link_instances` returns) with its label frames, in which
@@ -8,12 +9,17 @@ same frame by the challenge's rule: it covers more than half of the true cell's 
 
 from __future__ import annotations
 
+import contextlib
+import io
+import tempfile
+from collections.abc import Sequence
+
 import numpy as np
 
 from ..tracking._cost import pair_overlaps
 from ..tracking._validation import check_label_frames, check_track_table
 
-__all__ = ["division_scores", "link_scores"]
+__all__ = ["ctc_tracking_scores", "division_scores", "link_scores"]
 
 
 def _check_pair(true_tracks, true_labels, pred_tracks, pred_labels):
@@ -138,3 +144,47 @@ def division_scores(true_tracks, true_labels, pred_tracks, pred_labels) -> dict:
     right = sum(truth.get(match.get(m)) == frozenset(match.get(d) for d in ds)
                 for m, ds in pred.items())
     return _scores(right, len(truth), right, len(pred))
+
+
+def ctc_tracking_scores(true_tracks, true_labels, pred_tracks, pred_labels,
+                        metrics: Sequence[str] = ("DET", "TRA", "LNK")) -> dict:
+    """The Cell Tracking Challenge's measures, computed by py-ctcmetrics.
+
+    Both results are written in the challenge's format to a temporary folder
+    (:func:`~sklearn_cells.tracking.write_ctc_tracks`) and scored by the maintained
+    reimplementation of the challenge's evaluation, ``py-ctcmetrics`` (``pip install
+    py-ctcmetrics`` or ``'sklearn-cells[tracking-metrics]'``): DET (detection) and TRA
+    (tracking) are ``1 - AOGM / AOGM_0``, the weighted count of graph operations that
+    turn the computed tracking graph into the true one, relative to building it from
+    nothing; LNK is its link part.
+
+    Parameters
+    ----------
+    true_tracks, true_labels, pred_tracks, pred_labels
+        As in :func:`link_scores`; the true labels play the challenge's ``TRA`` masks.
+    metrics : sequence of str, default=("DET", "TRA", "LNK")
+        Any of py-ctcmetrics' measures that need no ``SEG`` folder (``"CT"``, ``"TF"``,
+        ``"BC"``, ``"CCA"``, ``"HOTA"``, ``"IDF1"``, ...).
+
+    Returns
+    -------
+    scores : dict
+        py-ctcmetrics' results, e.g. ``{"DET": 0.99, "TRA": 0.98, "AOGM": 12.5, ...}``.
+    """
+    try:
+        from ctc_metrics.scripts.evaluate import evaluate_sequence
+    except ImportError as exc:
+        raise ImportError(
+            "ctc_tracking_scores needs py-ctcmetrics: pip install py-ctcmetrics (or "
+            "pip install 'sklearn-cells[tracking-metrics]')."
+        ) from exc
+    from ..tracking import write_ctc_tracks
+
+    _check_pair(true_tracks, true_labels, pred_tracks, pred_labels)
+    with tempfile.TemporaryDirectory() as tmp:
+        write_ctc_tracks(f"{tmp}/01_GT", true_tracks, true_labels, truth=True)
+        write_ctc_tracks(f"{tmp}/01_RES", pred_tracks, pred_labels)
+        with contextlib.redirect_stdout(io.StringIO()):  # it prints its progress
+            results = evaluate_sequence(f"{tmp}/01_RES", f"{tmp}/01_GT",
+                                        metrics=list(metrics), threads=1)
+    return {k: v for k, v in results.items() if v is not None}

@@ -1,4 +1,5 @@
-"""Cell tracking: link instance-label frames into tracks and post-process them.
+"""Cell tracking: link instance-label frames into tracks, post-process them, and read and
+write the Cell Tracking Challenge format.
 
 The third and fourth parts of a cell-tracking system (seed 004: image preprocessing,
 segmentation, track linking, post-processing of tracks), between
@@ -12,6 +13,7 @@ area, parent_id`` (0: no parent), plus ``sequence_id`` when several sequences ar
 A track ends at a division; the daughters' tracks name it as ``parent_id``.
 """
 
+from ._ctc_tracks import read_ctc_tracks, write_ctc_tracks
 from ._detections import tracks_from_labels
 from ._linking import link_detections, link_instances
 from ._postprocess import drop_short_tracks, fill_gaps, split_at_divisions
@@ -24,7 +26,9 @@ __all__ = [
     "fill_gaps",
     "link_detections",
     "link_instances",
+    "read_ctc_tracks",
     "split_at_divisions",
     "tracks_from_labels",
     "tracks_to_trajectories",
+    "write_ctc_tracks",
 ]
