@@ -8,24 +8,29 @@ The public API is collected from the sub-packages; each keeps its own
 - :mod:`sklearn_cells.video`: unsupervised frame importance in migration videos
 - :mod:`sklearn_cells.sampling`: imbalanced-learn samplers for n-d and ragged data
 - :mod:`sklearn_cells.datasets`: synthetic generators (``make_*``) and loaders (``load_*``)
+- :mod:`sklearn_cells.tracking`: linking instance-label frames into tracks (laptrack, an
+  optional dependency); its names are imported from the sub-package only
 - :mod:`sklearn_cells.metrics`, :mod:`sklearn_cells.plotting`
 """
 
 __version__ = "0.1.0"
 
-from . import datasets, image, metrics, plotting, sampling, trajectory, video  # noqa: E402
+from . import datasets, image, metrics, plotting, sampling, tracking, trajectory, video  # noqa: E402
 from ._persistence import load, save  # noqa: E402
 
+# The sub-packages whose names the top level collects; sklearn_cells.tracking keeps its
+# own (it needs the optional laptrack).
 _SUBPACKAGES = (datasets, image, metrics, plotting, sampling, trajectory, video)
 
 # Public, but reached through their sub-package only (``sklearn_cells.trajectory.
-# check_trajectories``): input checks, building blocks and result types that a
-# pipeline never names, so that the top level lists what users build with.
+# check_trajectories``): input checks, building blocks, result types and tracking
+# measures that a pipeline never names, so that the top level lists what users build with.
 _SUBPACKAGE_ONLY = frozenset({
     "check_particles", "check_trajectories", "check_trajectory_labels", "check_videos",
     "RandomAffine2d", "Particle", "TwoSampleTestResult", "LIPOSOME_CLASSES",
     "importance_peaks", "read_image", "importance_agreement",
     "importance_rank_correlation", "subsequence_variation",
+    "link_scores", "division_scores", "ctc_tracking_scores",
 })
 
 __all__ = sorted(

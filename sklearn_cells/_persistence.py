@@ -47,7 +47,7 @@ from sklearn.ensemble._hist_gradient_boosting.predictor import TreePredictor
 
 # The subpackages whose __all__ make up sklearn_cells.__all__ (sklearn_cells
 # itself is still being imported when this module is).
-from . import datasets, image, metrics, plotting, sampling, trajectory, video
+from . import datasets, image, metrics, plotting, sampling, tracking, trajectory, video
 
 __all__ = ["ALLOWED_TYPES", "load", "save"]
 
@@ -68,7 +68,7 @@ def _estimator_names(*modules) -> set[str]:
 #: with these strings, so a file cannot make loading import any module (one
 #: that splits an allowed name elsewhere names at most a package these import).
 ALLOWED_TYPES = frozenset(
-    _estimator_names(datasets, image, metrics, plotting, sampling, trajectory, video)
+    _estimator_names(datasets, image, metrics, plotting, sampling, tracking, trajectory, video)
     | _estimator_names(over_sampling, under_sampling, combine)
     | {_type_name(ImbPipeline), _type_name(TreePredictor)}
 )

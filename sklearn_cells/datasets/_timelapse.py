@@ -58,6 +58,7 @@ def make_timelapse(
     touching: float = 0.0,
     outline: float = 0.0,
     instance_masks: bool = False,
+    return_tracks: bool = False,
     random_state=None,
 ):
     """Generate time-lapse sequences of moving, dividing cells, with masks.
@@ -109,6 +110,13 @@ def make_timelapse(
     instance_masks : bool, default=False
         Return instance labels (one id per cell, kept over time; daughters get new ids)
         instead of binary masks.
+    return_tracks : bool, default=False
+        Also return the true tracks: the track table of
+        :func:`sklearn_cells.tracking.tracks_from_labels` on the instance labels (the
+        cells as the masks show them: centroid and area of each mask), with the mother of
+        every daughter as ``parent_id``. Needs pandas and scikit-image (``pip install
+        'sklearn-cells[tracking]'``). It draws nothing more: ``X`` and ``y`` are those
+        of the same call without it.
     random_state : int, RandomState instance or None
 
     Returns
@@ -118,12 +126,20 @@ def make_timelapse(
         and ``X.frame_indices``.
     y : ndarray of int32, shape (n_sequences * n_frames, H, W)
         Binary masks (1 = cell), or instance labels when ``instance_masks=True``.
+    tracks : pandas.DataFrame
+        Only with ``return_tracks=True``: one row per cell and frame, columns
+        ``sequence_id, track_id, t, y, x, area, parent_id`` (``track_id`` is the cell's
+        instance label, unique within its sequence; ``t`` the frame within it).
 
     Examples
     --------
     >>> X, y = make_timelapse(n_sequences=2, n_frames=5, frame_shape=(32, 32), random_state=0)
     >>> X.shape, y.shape, sorted(set(X.sequence_ids.tolist()))
     ((10, 32, 32), (10, 32, 32), [0, 1])
+    >>> X, y, tracks = make_timelapse(n_sequences=1, n_frames=5, frame_shape=(32, 32),
+    ...                               return_tracks=True, random_state=0)
+    >>> tracks.columns.tolist()
+    ['sequence_id', 'track_id', 't', 'y', 'x', 'area', 'parent_id']
     """
     rng = check_random_state(random_state)
     h, w = (int(frame_shape[0]), int(frame_shape[1]))
@@ -138,6 +154,7 @@ def make_timelapse(
     frames = np.empty((n_sequences * n_frames, h, w), dtype=np.float32)
     masks = np.zeros((n_sequences * n_frames, h, w), dtype=np.int32)
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float64)
+    parents = {}  # (sequence, daughter id) -> mother id
 
     for s in range(n_sequences):
         # --- static background of this sequence ---------------------------------
@@ -235,11 +252,18 @@ def make_timelapse(
                         d.update(theta=c["theta"], grow=0.7, vy=c["vy"] + sign * dy * 0.3,
                                  vx=c["vx"] + sign * dx * 0.3)
                         born.append(d)
+                        parents[s, d["id"]] = c["id"]
                     c["dead"] = True
             cells = [c for c in cells if not c.get("dead")] + born
 
-    if not instance_masks:
-        masks = (masks > 0).astype(np.int32)
     sequence_ids = np.repeat(np.arange(n_sequences), n_frames)
     frame_indices = np.tile(np.arange(n_frames), n_sequences)
-    return TimelapseFrames(frames, sequence_ids, frame_indices), masks
+    tracks = None
+    if return_tracks:
+        from ..tracking import tracks_from_labels
+
+        tracks = tracks_from_labels(masks, parents=parents, sequence_ids=sequence_ids)
+    if not instance_masks:
+        masks = (masks > 0).astype(np.int32)
+    X = TimelapseFrames(frames, sequence_ids, frame_indices)
+    return (X, masks, tracks) if return_tracks else (X, masks)

@@ -1,5 +1,5 @@
 """Metrics scikit-learn lacks: per-class TPR/TNR/PPV/NPV/F1, fold-averaged
-confusion matrices, and segmentation scores and scorers."""
+confusion matrices, segmentation scores and scorers, and tracking scores."""
 
 from ._classification import (
     PerClassScorer,
@@ -13,6 +13,7 @@ from ._instances import (
     match_instances,
     seg_score,
 )
+from ._tracking import ctc_tracking_scores, division_scores, link_scores
 from ._segmentation import (
     dice_score,
     error_rate,
@@ -34,6 +35,9 @@ __all__ = [
     "make_instance_scorer",
     "match_instances",
     "seg_score",
+    "ctc_tracking_scores",
+    "division_scores",
+    "link_scores",
     "dice_score",
     "error_rate",
     "false_white_rate",
