@@ -9,7 +9,8 @@ imported, if it names any other. The allow-list is what skops itself trusts
 (built-in values and containers, numpy arrays and dtypes, scikit-learn's
 public estimators) and :data:`ALLOWED_TYPES`:
 
-- the estimators of ``sklearn_cells.__all__``;
+- the estimators of the sub-packages (those of ``sklearn_cells.__all__`` and of
+  ``sklearn_cells.tracking``);
 - ``imblearn.pipeline.Pipeline`` and the imbalanced-learn samplers that
   :class:`~sklearn_cells.sampling.NDSampler` wraps (``imblearn.over_sampling``,
   ``imblearn.under_sampling``, ``imblearn.combine``);

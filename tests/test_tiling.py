@@ -106,7 +106,8 @@ def test_plan_wastes_no_full_tile():
 def _copy_fitted(seg, **params):
     """The same fitted network under other tiling parameters."""
     other = UNetSegmenter(**{**seg.get_params(), **params})
-    other.net_, other.classes_, other.n_features_in_ = seg.net_, seg.classes_, seg.n_features_in_
+    for name in ("net_", "classes_", "n_features_in_", "instances_"):
+        setattr(other, name, getattr(seg, name))
     return other
 
 

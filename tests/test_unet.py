@@ -123,6 +123,7 @@ def test_tiled_prediction_matches_whole_frame(data, fitted):
     tiled = clone(fitted).set_params(tile_size=32, tile_overlap=16)
     tiled.net_ = fitted.net_
     tiled.classes_, tiled.n_features_in_ = fitted.classes_, fitted.n_features_in_
+    tiled.instances_ = fitted.instances_
     p = tiled.predict_proba(frames)
     # each kept pixel sees >= 8 pixels of context: nearly the same probabilities
     assert np.mean(np.abs(p - whole) < 0.05) > 0.97
@@ -211,7 +212,7 @@ def test_out_of_range_labels_suggest_binarising_instances():
     y = np.zeros((2, 16, 16), int)
     y[0, :4, :4] = 7
     with pytest.raises(ValueError, match="y > 0"):
-        UNetSegmenter(**TINY).fit(np.zeros((2, 16, 16)), y)
+        UNetSegmenter(instances=None, **TINY).fit(np.zeros((2, 16, 16)), y)
     with pytest.raises(ValueError, match="must lie in 0..1"):
         UNetSegmenter(**TINY).fit(np.zeros((2, 16, 16)), -y)
 
