@@ -10,14 +10,12 @@ from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
 from sklearn_cells import (
     LSTMTrajectoryClassifier,
-    TrajectoryFeatures,
     TrajectoryScaler,
     TrajectoryWindowSampler,
     VelocityTransformer,
 )
 from sklearn_cells.datasets import make_trajectories
 from sklearn_cells.nn.lstm import LSTMSequenceClassifier
-from sklearn_cells.trajectory._boosting import integrated_features
 from sklearn_cells.trajectory._sequence_data import windowed_statistics
 
 
@@ -328,20 +326,6 @@ def test_masked_path_equals_torch_packed_lstm(pooling, bidirectional):
     torch.testing.assert_close(module(x, lengths=lengths), expected)
 
 
-def test_integrated_features_are_the_hand_features_of_the_positions():
-    rng = np.random.RandomState(0)
-    positions = [np.cumsum(rng.normal(size=(n, 2)), axis=0) + 5.0 for n in (2, 12, 40)]
-    steps = [np.diff(p, axis=0) for p in positions]
-    np.testing.assert_allclose(integrated_features(steps),
-                               TrajectoryFeatures().fit_transform(positions), atol=1e-9)
-    # a track longer than the window: the mean over the windows that cover it
-    long = steps[2]
-    halves = TrajectoryFeatures().fit_transform(
-        [np.vstack([[0.0, 0.0], np.cumsum(long[s : s + 20], axis=0)]) for s in (0, 19)])
-    np.testing.assert_allclose(integrated_features([long], window=20)[0],
-                               halves.mean(axis=0), atol=1e-9)
-
-
 def test_feature_boosting_blends_gradient_boosting_on_the_statistics():
     X, y = _data(n=30, n_steps=40)
     X_test, y_test = _data(n=10, n_steps=40, random_state=1)
@@ -355,10 +339,9 @@ def test_feature_boosting_blends_gradient_boosting_on_the_statistics():
     booster, weight = clf.booster_, clf.booster_weight_
     clf.booster_ = None  # the network alone
     network = clf.predict_proba(V)
-    steps = [torch.as_tensor(v, dtype=torch.float32) for v in V]
-    features = np.hstack([windowed_statistics(steps, clf.max_track_length_).numpy(),
-                          integrated_features(steps, clf.max_track_length_)])
-    expected = weight * network + (1 - weight) * booster.predict_proba(features)
+    stats = windowed_statistics([torch.as_tensor(v, dtype=torch.float32) for v in V],
+                                clf.max_track_length_).numpy()
+    expected = weight * network + (1 - weight) * booster.predict_proba(stats)
     np.testing.assert_allclose(blended, expected, rtol=1e-5, atol=1e-6)
 
     off = LSTMTrajectoryClassifier(hidden_size=8, max_epochs=1, feature_boosting=False,

@@ -23,7 +23,6 @@ from ..base import (
     shared_parameter_docs,
 )
 from ..nn.lstm import ARCHITECTURES, LSTMSequenceClassifier
-from ._boosting import booster_probabilities, integrated_features
 from ._sequence_data import (
     PredictionCollate,
     SequenceDataset,
@@ -101,10 +100,8 @@ class LSTMTrajectoryClassifier(ClassifierMixin, TorchEstimator):
     feature_boosting : bool, default=True
         With ``track_features``, also fit gradient boosting
         (``HistGradientBoostingClassifier``, with the class weights of
-        ``class_weight``) on the training tracks' statistics and the
-        :class:`TrajectoryFeatures` of the positions the input integrates to
-        (measured, like the statistics, on spans of at most
-        ``max_track_length_`` steps), and predict the blend ``w p_network + (1 - w) p_boosting``. ``w`` is chosen from 0,
+        ``class_weight``) on the training tracks' statistics and predict the
+        blend ``w p_network + (1 - w) p_boosting``. ``w`` is chosen from 0,
         0.1, ..., 1 by the log-loss on the early-stopping validation split (0.5
         without one). Trees read thresholds of a few statistics better than a
         small network trained for a few epochs, and the blend lets the data
@@ -367,10 +364,7 @@ class LSTMTrajectoryClassifier(ClassifierMixin, TorchEstimator):
                 or len(np.unique(y[train_idx])) < 2):
             return
         weights = self._class_weights(y[train_idx], data.fitted["classes_"])
-        features = np.hstack([
-            dataset_statistics(dataset, train_idx),
-            integrated_features([dataset.sequences[i] for i in train_idx])])
-        booster.fit(features, y[train_idx],
+        booster.fit(dataset_statistics(dataset, train_idx), y[train_idx],
                     sample_weight=None if weights is None else weights.numpy()[y[train_idx]])
         weight = 0.5  # without held-out data, an even blend
         if valid_idx is not None:
@@ -406,9 +400,7 @@ class LSTMTrajectoryClassifier(ClassifierMixin, TorchEstimator):
         proba /= proba.sum(axis=1, keepdims=True)  # exactly, in float64
         if booster is None:
             return proba, None
-        features = np.hstack([torch.cat(stats).numpy(),
-                              integrated_features(sequences, statistics_length)])
-        return proba, booster_probabilities(booster, features, proba.shape[1])
+        return proba, _booster_probabilities(booster, torch.cat(stats).numpy(), proba.shape[1])
 
     # -- prediction ------------------------------------------------------------
 
@@ -434,6 +426,14 @@ class LSTMTrajectoryClassifier(ClassifierMixin, TorchEstimator):
         """Predicted labels from ``classes_``, one per trajectory."""
         check_is_fitted(self, "net_")
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+
+def _booster_probabilities(booster, stats: np.ndarray, n_classes: int) -> np.ndarray:
+    """The booster's probabilities with a column for every class, also those it
+    never saw in training (probability 0)."""
+    out = np.zeros((len(stats), n_classes))
+    out[:, booster.classes_] = booster.predict_proba(stats)
+    return out
 
 
 def _softmax(module, batch: dict, symmetries=None) -> torch.Tensor:
