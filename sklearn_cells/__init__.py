@@ -13,7 +13,7 @@ The public API is collected from the sub-packages; each keeps its own
 - :mod:`sklearn_cells.metrics`, :mod:`sklearn_cells.plotting`
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 from . import datasets, image, metrics, plotting, sampling, tracking, trajectory, video  # noqa: E402
 from ._persistence import load, save  # noqa: E402
