@@ -10,9 +10,9 @@ about 1.5 pixels a frame, about 30 pixels between cells, as in PhC-C2DL-PSC):
     under 10 s and at most 1.1x.
 (b) laptrack's own table output, ``predict_dataframe``, on ``--frames-df`` frames (it
     takes minutes on 100 frames), for context.
-(c) ``link_instances(label frames)``, which also measures the cells
-    (``skimage.measure.regionprops_table``) and relabels the frames, against the same
-    three steps written by hand with ``regionprops_table`` and ``LapTrack.predict``.
+(c) ``link_instances(label frames)``, which also measures the cells (centroids and
+    areas by ``bincount``) and relabels the frames, against the steps written by hand
+    with scikit-image's ``regionprops_table`` and ``LapTrack.predict``.
 
 Quality (``--quality``), with the defaults: link F1 on the PhC-C2DL-PSC silver truth
 (frames 0-49, linking its own instances; ``--data-dir``), and TRA, DET (py-ctcmetrics,

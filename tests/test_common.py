@@ -63,6 +63,15 @@ def _timelapse(n_sequences=2):
     return np.asarray(X), y
 
 
+def _label_frames():
+    """Instance labels of two cells moving over six frames."""
+    frames = np.zeros((6, 16, 16), dtype=np.int32)
+    for t in range(6):
+        frames[t, 2 + t : 5 + t, 2:5] = 1
+        frames[t, 10:13, 12 - t : 15 - t] = 2
+    return frames
+
+
 def _videos():
     X = make_migration_videos(n_videos=6, n_frames=12, frame_size=16, n_events=1, min_gap=4,
                               random_state=0)[0]
@@ -132,18 +141,21 @@ CASES = {
     "IntensityNormalizer": lambda: (sklearn_cells.IntensityNormalizer(), *_timelapse()),
     "TemporalContextStacker": lambda: (sklearn_cells.TemporalContextStacker(n_context=1),
                                        *_timelapse()),
+    "InstanceTracker": lambda: (sklearn_cells.tracking.InstanceTracker(), _label_frames(), None),
 }
 
 # Their output for a frame depends on the other frames of its sequence (temporal median,
-# neighbours), so predicting on a subset of frames legitimately changes it.
-SEQUENCE_WISE = {"BackgroundSubtractor", "IntensityNormalizer", "TemporalContextStacker"}
+# neighbours, the tracks they link), so predicting on a subset of frames legitimately changes it.
+SEQUENCE_WISE = {"BackgroundSubtractor", "IntensityNormalizer", "TemporalContextStacker",
+                 "InstanceTracker"}
 
-ESTIMATORS = sorted(
-    name
-    for name in sklearn_cells.__all__
-    if inspect.isclass(getattr(sklearn_cells, name))
-    and issubclass(getattr(sklearn_cells, name), BaseEstimator)
-)
+# Every estimator of the package: the top level's and those of sklearn_cells.tracking.
+CLASSES = {
+    name: obj for name, obj in [*((n, getattr(sklearn_cells, n)) for n in sklearn_cells.__all__),
+                                ("InstanceTracker", sklearn_cells.tracking.InstanceTracker)]
+    if inspect.isclass(obj) and issubclass(obj, BaseEstimator)
+}
+ESTIMATORS = sorted(CLASSES)
 
 
 def test_every_estimator_has_a_case():
@@ -303,7 +315,7 @@ def test_classifier_in_pipeline_grid_search(case):
 
 # ---------------------------------------------------------------- torch estimators
 TORCH_ESTIMATORS = sorted(
-    name for name in ESTIMATORS if issubclass(getattr(sklearn_cells, name), TorchEstimator)
+    name for name in ESTIMATORS if issubclass(CLASSES[name], TorchEstimator)
 )
 
 
@@ -501,13 +513,13 @@ def _invalid_values(estimator):
 INVALID_PARAMETER_CASES = [
     (estimator, name, value)
     for estimator in ESTIMATORS
-    for name, value in _invalid_values(getattr(sklearn_cells, estimator))
+    for name, value in _invalid_values(CLASSES[estimator])
 ]
 
 
 @pytest.mark.parametrize("name", ESTIMATORS)
 def test_every_parameter_has_a_constraint(name):
-    estimator = getattr(sklearn_cells, name)()
+    estimator = CLASSES[name]()
     declared = getattr(estimator, "_parameter_constraints", {})
     assert set(declared) == set(estimator.get_params(deep=False))
 

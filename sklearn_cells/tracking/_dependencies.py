@@ -33,14 +33,6 @@ def import_pandas():
     return pandas
 
 
-def import_skimage_measure():
-    try:
-        from skimage import measure
-    except ImportError as exc:  # pragma: no cover - scikit-image comes with laptrack
-        raise _missing("scikit-image", exc) from exc
-    return measure
-
-
 def import_tifffile():
     try:
         import tifffile

@@ -1,4 +1,4 @@
-"""Detections from instance-label frames: one row per cell and frame (scikit-image measures).
+"""Detections from instance-label frames: one row per cell and frame (centroid and area).
 
 Also reads the track table of frames whose labels already follow the cells (ground truth:
 :func:`~sklearn_cells.datasets.make_timelapse`, the Cell Tracking Challenge's masks).
@@ -10,10 +10,21 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from ._dependencies import import_pandas, import_skimage_measure
+from ._dependencies import import_pandas
 from ._validation import TRACK_COLUMNS, check_label_frames
 
 __all__ = ["tracks_from_labels"]
+
+
+def _centroids(flat: np.ndarray, rows: np.ndarray, cols: np.ndarray):
+    """Labels, centroid rows and columns, and areas of the objects of one flattened
+    frame, in label order: three ``bincount`` passes, many times faster than a
+    region-property table for frames of many cells."""
+    area = np.bincount(flat)
+    label = np.flatnonzero(area[1:]) + 1
+    y = np.bincount(flat, weights=rows)[label] / area[label]
+    x = np.bincount(flat, weights=cols)[label] / area[label]
+    return label.astype(np.int64), y, x, area[label].astype(np.float64)
 
 
 def measure_instances(frames: np.ndarray, sequences: list, *, with_sequence: bool):
@@ -23,19 +34,18 @@ def measure_instances(frames: np.ndarray, sequences: list, *, with_sequence: boo
     sequence, ``frame`` the position in ``frames`` (to relabel it later).
     """
     pd = import_pandas()
-    measure = import_skimage_measure()
+    rows, cols = np.indices(frames.shape[1:]).reshape(2, -1)
     parts = []
     for sid, positions in sequences:
         for t, i in enumerate(positions):
-            props = measure.regionprops_table(frames[i], properties=("label", "centroid",
-                                                                     "area"))
-            n = len(props["label"])
+            label, y, x, area = _centroids(frames[i].ravel().astype(np.intp), rows, cols)
+            n = len(label)
             part = {
                 "t": np.full(n, t, dtype=np.int64),
-                "label": props["label"].astype(np.int64),
-                "y": props["centroid-0"].astype(np.float64),
-                "x": props["centroid-1"].astype(np.float64),
-                "area": props["area"].astype(np.float64),
+                "label": label,
+                "y": y,
+                "x": x,
+                "area": area,
                 "frame": np.full(n, i, dtype=np.int64),
             }
             if with_sequence:
@@ -55,7 +65,7 @@ def tracks_from_labels(labels, *, parents: Mapping | None = None, sequence_ids=N
     silver-truth masks that keep a cell's label from frame to frame (PhC-C2DL-PSC's
     ``02_ST/SEG``), :func:`~sklearn_cells.datasets.make_timelapse` with
     ``instance_masks=True``, or the ``labels`` that :func:`link_instances` returns.
-    Centroids and areas come from :func:`skimage.measure.regionprops_table`.
+    Centroids are the mean pixel positions of each label, areas its pixel counts.
 
     Parameters
     ----------

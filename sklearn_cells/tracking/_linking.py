@@ -209,7 +209,7 @@ def link_instances(labels, *, max_distance: float = 15.0, max_gap: int = 2,
                    overlap_weight: float = 0.0, sequence_ids=None) -> Bunch:
     """Link the cells of instance-label frames into tracks.
 
-    Centroids and areas are measured with :func:`skimage.measure.regionprops_table`, and
+    Centroids (mean pixel positions) and areas (pixel counts) of the cells are
     linked with laptrack's linear assignment (Jaqaman et al. 2008, as in TrackMate):
     frame-to-frame assignment, then one assignment that closes gaps and finds divisions.
 
