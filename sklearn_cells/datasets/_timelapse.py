@@ -41,6 +41,149 @@ def _stamp(canvas, cy, cx, a, b, theta, value_fn, mask=None, label=0, outline=0.
         mask[y0:y1, x0:x1][inside] = label
 
 
+def _background(rng, yy, xx, cell_radius, n_debris, microwell, illumination):
+    """Static background of one sequence (debris, microwell edge) and its illumination."""
+    h, w = yy.shape
+    r_lo, r_hi = cell_radius
+    bg = 0.25 * _smooth_field(rng, (h, w), sigma=max(h, w) / 6)
+    if microwell:
+        cy, cx = rng.uniform(0.3, 0.7) * h, rng.uniform(0.3, 0.7) * w
+        radius = rng.uniform(0.55, 0.8) * max(h, w)
+        dist = np.hypot(yy - cy, xx - cx) - radius
+        bg += 1.2 * np.exp(-(dist / 1.5) ** 2) - 0.5 * (dist > 0)
+    for _ in range(n_debris):
+        amp = rng.choice([-1.0, 1.0]) * rng.uniform(0.6, 1.2)
+        _stamp(bg, rng.uniform(0, h), rng.uniform(0, w), rng.uniform(r_lo * 0.6, r_hi),
+               rng.uniform(r_lo * 0.6, r_hi), rng.uniform(0, np.pi),
+               lambda u, v, d, amp=amp: amp * (1 - 0.3 * d))
+    gy, gx = rng.normal(size=2)
+    light = 1.0 + illumination * (gy * (yy / h - 0.5) + gx * (xx / w - 0.5))
+    light = np.clip(light, 0.3, None)
+    return bg, light
+
+
+def _new_cell(rng, speed, y, x, a, b, cell_id):
+    """A cell at ``(y, x)`` with semi-axes ``a, b`` and random velocity, turn and texture."""
+    return dict(
+        id=cell_id, y=y, x=x, vy=rng.normal() * speed, vx=rng.normal() * speed,
+        a=a, b=b, theta=rng.uniform(0, np.pi), omega=rng.normal() * 0.1,
+        phase=rng.uniform(0, 2 * np.pi), amp=rng.uniform(0.8, 1.3),
+        kx=rng.uniform(1.5, 3.5), ky=rng.uniform(1.5, 3.5), grow=1.0,
+    )
+
+
+def _first_cells(rng, n_cells, cell_radius, h, w, speed, touching):
+    """The cells of the first frame, the second of each touching pair following the first."""
+    r_lo, r_hi = cell_radius
+    cells = []
+    for cell_id in range(1, n_cells + 1):
+        a, b = sorted(rng.uniform(r_lo, r_hi, size=2))[::-1]
+        cells.append(_new_cell(rng, speed, rng.uniform(r_hi, h - r_hi),
+                               rng.uniform(r_hi, w - r_hi), a, b, cell_id))
+    for k in range(round(touching * n_cells) // 2):  # second of a pair follows first
+        cells[2 * k + 1].update(leader=cells[2 * k], angle=rng.uniform(0, 2 * np.pi))
+    return cells
+
+
+def _axes(c, t):
+    """Semi-axes of cell ``c`` at frame ``t``."""
+    # shape change: elongation oscillates, orientation drifts
+    elong = 1.0 + 0.25 * np.sin(c["phase"] + 0.3 * t)
+    return c["a"] * c["grow"] * elong ** 0.5, c["b"] * c["grow"] / elong ** 0.5
+
+
+def _radius(c, t, angle):
+    """Distance from the centre of cell ``c`` to its outline along ``angle`` at frame ``t``."""
+    a, b = _axes(c, t)
+    return 1.0 / np.hypot(np.cos(angle - c["theta"]) / a, np.sin(angle - c["theta"]) / b)
+
+
+def _press_pairs(cells, t):
+    """Place the second cell of each touching pair against its leader at frame ``t``."""
+    for c in cells:
+        if "leader" in c:  # pressed against its leader along the pair's angle
+            lead, angle = c["leader"], c["angle"]
+            dist = 0.9 * (_radius(lead, t, angle) + _radius(c, t, angle + np.pi))
+            c["y"] = lead["y"] + dist * np.sin(angle)
+            c["x"] = lead["x"] + dist * np.cos(angle)
+
+
+def _draw_cells(canvas, mask, cells, t, outline):
+    """Stamp every cell at frame ``t`` on ``canvas`` and its label on ``mask``."""
+    for c in cells:
+        a, b = _axes(c, t)
+
+        def value(u, v, d, c=c):
+            # bright textured body with a brighter rim (phase-contrast-like halo)
+            tex = np.sin(c["kx"] * u + c["phase"]) * np.cos(c["ky"] * v)
+            return c["amp"] * (0.75 + 0.25 * tex + 0.3 * d**4)
+
+        _stamp(canvas, c["y"], c["x"], a, b, c["theta"], value, mask, c["id"], outline)
+
+
+def _move_cell(rng, c, h, w, speed, persistence):
+    """Move, turn and grow cell ``c`` for the next frame, reflecting it at the border."""
+    c["vy"] = persistence * c["vy"] + np.sqrt(1 - persistence**2) * speed * rng.normal()
+    c["vx"] = persistence * c["vx"] + np.sqrt(1 - persistence**2) * speed * rng.normal()
+    c["y"] += c["vy"]
+    c["x"] += c["vx"]
+    # reflect at the frame border
+    for key, vkey, size in (("y", "vy", h), ("x", "vx", w)):
+        if c[key] < 0 or c[key] > size - 1:
+            c[key] = float(np.clip(c[key], 0, size - 1))
+            c[vkey] = -c[vkey]
+    c["theta"] += c["omega"]
+    c["grow"] = min(1.0, c["grow"] + 0.03)
+    if "leader" in c:
+        c["angle"] += 0.05 * rng.normal()
+
+
+def _daughters(rng, c, speed, next_id):
+    """The two smaller daughters of cell ``c``, with ids ``next_id`` and ``next_id + 1``."""
+    off = 0.6 * c["a"]
+    dy, dx = off * np.sin(c["theta"]), off * np.cos(c["theta"])
+    daughters = []
+    for sign in (-1, 1):
+        d = _new_cell(rng, speed, c["y"] + sign * dy, c["x"] + sign * dx, c["a"], c["b"],
+                      next_id)
+        next_id += 1
+        d.update(theta=c["theta"], grow=0.7, vy=c["vy"] + sign * dy * 0.3,
+                 vx=c["vx"] + sign * dx * 0.3)
+        daughters.append(d)
+    return daughters
+
+
+def _simulate_sequence(
+    rng, frames, masks, bg, light, *, n_cells, cell_radius, speed, persistence,
+    division_rate, touching, outline, noise,
+):
+    """Draw one sequence into ``frames`` and ``masks``; return its daughter -> mother ids."""
+    h, w = bg.shape
+    cells = _first_cells(rng, n_cells, cell_radius, h, w, speed, touching)
+    next_id = n_cells + 1
+    mothers = {}
+    for t in range(frames.shape[0]):
+        canvas = bg.copy()
+        _press_pairs(cells, t)
+        _draw_cells(canvas, masks[t], cells, t, outline)
+        frames[t] = light * canvas + rng.normal(scale=noise, size=(h, w))
+
+        # --- move, turn, grow and divide for the next frame ---------------------
+        born = []
+        for c in cells:
+            _move_cell(rng, c, h, w, speed, persistence)
+            paired = "leader" in c or any(d.get("leader") is c for d in cells)
+            if (rng.uniform() < division_rate and len(cells) + len(born) < 2 * n_cells
+                    and not paired):
+                for d in _daughters(rng, c, speed, next_id):
+                    born.append(d)
+                    mothers[d["id"]] = c["id"]
+                next_id += 2
+                c["dead"] = True
+        cells = [c for c in cells if not c.get("dead")] + born
+    return mothers
+
+
 def make_timelapse(
     n_sequences: int = 4,
     n_frames: int = 20,
@@ -150,111 +293,20 @@ def make_timelapse(
             "need n_sequences >= 1, n_frames >= 1 and frames of at least 8x8 pixels; got "
             f"n_sequences={n_sequences}, n_frames={n_frames}, frame_shape={frame_shape}."
         )
-    r_lo, r_hi = cell_radius
     frames = np.empty((n_sequences * n_frames, h, w), dtype=np.float32)
     masks = np.zeros((n_sequences * n_frames, h, w), dtype=np.int32)
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float64)
     parents = {}  # (sequence, daughter id) -> mother id
 
     for s in range(n_sequences):
-        # --- static background of this sequence ---------------------------------
-        bg = 0.25 * _smooth_field(rng, (h, w), sigma=max(h, w) / 6)
-        if microwell:
-            cy, cx = rng.uniform(0.3, 0.7) * h, rng.uniform(0.3, 0.7) * w
-            radius = rng.uniform(0.55, 0.8) * max(h, w)
-            dist = np.hypot(yy - cy, xx - cx) - radius
-            bg += 1.2 * np.exp(-(dist / 1.5) ** 2) - 0.5 * (dist > 0)
-        for _ in range(n_debris):
-            amp = rng.choice([-1.0, 1.0]) * rng.uniform(0.6, 1.2)
-            _stamp(bg, rng.uniform(0, h), rng.uniform(0, w), rng.uniform(r_lo * 0.6, r_hi),
-                   rng.uniform(r_lo * 0.6, r_hi), rng.uniform(0, np.pi),
-                   lambda u, v, d, amp=amp: amp * (1 - 0.3 * d))
-        gy, gx = rng.normal(size=2)
-        light = 1.0 + illumination * (gy * (yy / h - 0.5) + gx * (xx / w - 0.5))
-        light = np.clip(light, 0.3, None)
-
-        # --- cells: position, velocity, shape, texture ----------------------------
-        next_id = 1
-        cells = []
-
-        def new_cell(y, x, a, b, next_id):
-            return dict(
-                id=next_id, y=y, x=x, vy=rng.normal() * speed, vx=rng.normal() * speed,
-                a=a, b=b, theta=rng.uniform(0, np.pi), omega=rng.normal() * 0.1,
-                phase=rng.uniform(0, 2 * np.pi), amp=rng.uniform(0.8, 1.3),
-                kx=rng.uniform(1.5, 3.5), ky=rng.uniform(1.5, 3.5), grow=1.0,
-            )
-
-        for _ in range(n_cells):
-            a, b = sorted(rng.uniform(r_lo, r_hi, size=2))[::-1]
-            cells.append(new_cell(rng.uniform(r_hi, h - r_hi), rng.uniform(r_hi, w - r_hi),
-                                  a, b, next_id))
-            next_id += 1
-        for k in range(round(touching * n_cells) // 2):  # second of a pair follows first
-            cells[2 * k + 1].update(leader=cells[2 * k], angle=rng.uniform(0, 2 * np.pi))
-
-        def axes(c, t):
-            # shape change: elongation oscillates, orientation drifts
-            elong = 1.0 + 0.25 * np.sin(c["phase"] + 0.3 * t)
-            return c["a"] * c["grow"] * elong ** 0.5, c["b"] * c["grow"] / elong ** 0.5
-
-        def radius(c, t, angle):
-            a, b = axes(c, t)
-            return 1.0 / np.hypot(np.cos(angle - c["theta"]) / a, np.sin(angle - c["theta"]) / b)
-
-        for t in range(n_frames):
-            i = s * n_frames + t
-            canvas = bg.copy()
-            mask = masks[i]
-            for c in cells:
-                if "leader" in c:  # pressed against its leader along the pair's angle
-                    lead, angle = c["leader"], c["angle"]
-                    dist = 0.9 * (radius(lead, t, angle) + radius(c, t, angle + np.pi))
-                    c["y"] = lead["y"] + dist * np.sin(angle)
-                    c["x"] = lead["x"] + dist * np.cos(angle)
-            for c in cells:
-                a, b = axes(c, t)
-
-                def value(u, v, d, c=c):
-                    # bright textured body with a brighter rim (phase-contrast-like halo)
-                    tex = np.sin(c["kx"] * u + c["phase"]) * np.cos(c["ky"] * v)
-                    return c["amp"] * (0.75 + 0.25 * tex + 0.3 * d**4)
-
-                _stamp(canvas, c["y"], c["x"], a, b, c["theta"], value, mask, c["id"],
-                       outline)
-            frames[i] = light * canvas + rng.normal(scale=noise, size=(h, w))
-
-            # --- move, turn, grow and divide for the next frame ---------------------
-            born = []
-            for c in cells:
-                c["vy"] = persistence * c["vy"] + np.sqrt(1 - persistence**2) * speed * rng.normal()
-                c["vx"] = persistence * c["vx"] + np.sqrt(1 - persistence**2) * speed * rng.normal()
-                c["y"] += c["vy"]
-                c["x"] += c["vx"]
-                # reflect at the frame border
-                for key, vkey, size in (("y", "vy", h), ("x", "vx", w)):
-                    if c[key] < 0 or c[key] > size - 1:
-                        c[key] = float(np.clip(c[key], 0, size - 1))
-                        c[vkey] = -c[vkey]
-                c["theta"] += c["omega"]
-                c["grow"] = min(1.0, c["grow"] + 0.03)
-                if "leader" in c:
-                    c["angle"] += 0.05 * rng.normal()
-                paired = "leader" in c or any(d.get("leader") is c for d in cells)
-                if (rng.uniform() < division_rate and len(cells) + len(born) < 2 * n_cells
-                        and not paired):
-                    off = 0.6 * c["a"]
-                    dy, dx = off * np.sin(c["theta"]), off * np.cos(c["theta"])
-                    for sign in (-1, 1):
-                        d = new_cell(c["y"] + sign * dy, c["x"] + sign * dx, c["a"], c["b"],
-                                     next_id)
-                        next_id += 1
-                        d.update(theta=c["theta"], grow=0.7, vy=c["vy"] + sign * dy * 0.3,
-                                 vx=c["vx"] + sign * dx * 0.3)
-                        born.append(d)
-                        parents[s, d["id"]] = c["id"]
-                    c["dead"] = True
-            cells = [c for c in cells if not c.get("dead")] + born
+        bg, light = _background(rng, yy, xx, cell_radius, n_debris, microwell, illumination)
+        block = slice(s * n_frames, (s + 1) * n_frames)  # views, written in place
+        mothers = _simulate_sequence(
+            rng, frames[block], masks[block], bg, light, n_cells=n_cells,
+            cell_radius=cell_radius, speed=speed, persistence=persistence,
+            division_rate=division_rate, touching=touching, outline=outline, noise=noise,
+        )
+        parents.update({(s, daughter): mother for daughter, mother in mothers.items()})
 
     sequence_ids = np.repeat(np.arange(n_sequences), n_frames)
     frame_indices = np.tile(np.arange(n_frames), n_sequences)

@@ -336,7 +336,54 @@ def _normalised(r: np.ndarray) -> tuple[np.ndarray, int]:
     return np.ldexp(r, -shift), int(exponent + shift)
 
 
+def _turning(dots: np.ndarray, step_len: np.ndarray) -> tuple[float, float]:
+    """Mean cosine and mean absolute angle between consecutive steps (0 and pi/2 if none)."""
+    # Pairs with a zero-length step have no angle.
+    norms = step_len[:-1] * step_len[1:]
+    turning = norms > 0
+    if turning.any():
+        cos = np.clip(dots[turning] / norms[turning], -1.0, 1.0)
+        return float(cos.mean()), float(np.arccos(cos).mean())
+    return 0.0, np.pi / 2  # the expectation for directions drawn at random
+
+
+def _overall_angle(steps: np.ndarray, step_len: np.ndarray) -> float:
+    """Angle between the first and the last step that move; pi/2 without two of them."""
+    moved = [0, -1] if step_len[0] > 0 and step_len[-1] > 0 else np.flatnonzero(step_len > 0)
+    if steps.shape[0] >= 2 and len(moved) >= 2:
+        first, last = moved[0], moved[-1]
+        cos_overall = np.dot(steps[first], steps[last]) / (step_len[first] * step_len[last])
+        return float(np.arccos(np.clip(cos_overall, -1.0, 1.0)))
+    return np.pi / 2
+
+
+def _fractal_dimension(n_steps: int, diameter: float, path: float) -> float:
+    """Katz-George ``log N / (log N + log(d / L))``, clipped to [1, 10]."""
+    log_n = np.log(n_steps)
+    denominator = max(log_n + np.log(diameter / path), log_n / _FRACTAL_DIMENSION_MAX)
+    return float(np.clip(log_n / denominator, 1.0, _FRACTAL_DIMENSION_MAX))
+
+
+def _trappedness(r: np.ndarray, power: float, diameter: float) -> float:
+    """Saxton's probability that free diffusion would have left a disc of half the diameter."""
+    n_steps, n_dims = r.shape[0] - 1, r.shape[1]
+    # D t from the slope of the first two MSD points (dt cancels), r0 = diameter / 2
+    lag2 = r[2:] - r[:-2]
+    msd2 = np.einsum("ij,ij->", lag2, lag2) / lag2.shape[0]
+    diffusion_time = (msd2 - power) * n_steps / (2 * n_dims)
+    x = max(diffusion_time / (diameter / 2) ** 2, 0.0)
+    return float(np.clip(1.0 - np.exp(_SAXTON[0] - _SAXTON[1] * x), 0.0, 1.0))
+
+
+def _z_xy_speed_ratio(steps: np.ndarray, sq_len: np.ndarray) -> float:
+    """Rms z step over rms xy step of a 3-D track; 0 without xy motion."""
+    xy_rms = np.sqrt(np.mean(sq_len - steps[:, 2] ** 2))
+    z_rms = np.sqrt(np.mean(steps[:, 2] ** 2))
+    return z_rms / xy_rms if xy_rms > 0 else 0.0
+
+
 def _trajectory_features(r: np.ndarray, dt: float, max_lag_fraction: float) -> np.ndarray:
+    """The feature row of one trajectory ``r`` (see :class:`TrajectoryFeatures`)."""
     n_points, n_dims = r.shape
     r, exponent = _normalised(r)  # rates take the scale back with np.ldexp
     steps = np.diff(r, axis=0)  # (T - 1, n_dims)
@@ -346,24 +393,9 @@ def _trajectory_features(r: np.ndarray, dt: float, max_lag_fraction: float) -> n
     path = step_len.sum()
     moving = path > 0  # exact: steps between equal floats are exactly 0
 
-    # Turning between consecutive steps; pairs with a zero-length step have no angle.
-    dots = np.einsum("ij,ij->i", steps[:-1], steps[1:])
-    norms = step_len[:-1] * step_len[1:]
-    turning = norms > 0
-    if turning.any():
-        cos = np.clip(dots[turning] / norms[turning], -1.0, 1.0)
-        cos_mean, angle_mean = float(cos.mean()), float(np.arccos(cos).mean())
-    else:  # the expectation for directions drawn at random
-        cos_mean, angle_mean = 0.0, np.pi / 2
-
-    # The overall angle joins the first and the last step that move.
-    moved = [0, -1] if step_len[0] > 0 and step_len[-1] > 0 else np.flatnonzero(step_len > 0)
-    if n_steps >= 2 and len(moved) >= 2:
-        first, last = moved[0], moved[-1]
-        cos_overall = np.dot(steps[first], steps[last]) / (step_len[first] * step_len[last])
-        overall_angle = float(np.arccos(np.clip(cos_overall, -1.0, 1.0)))
-    else:
-        overall_angle = np.pi / 2
+    dots = np.einsum("ij,ij->i", steps[:-1], steps[1:])  # of consecutive steps
+    cos_mean, angle_mean = _turning(dots, step_len)
+    overall_angle = _overall_angle(steps, step_len)
 
     net = float(np.linalg.norm(r[-1]))  # r[0] is the origin
     reach = np.sqrt(np.einsum("ij,ij->i", r, r).max())  # farthest distance from the start
@@ -383,15 +415,8 @@ def _trajectory_features(r: np.ndarray, dt: float, max_lag_fraction: float) -> n
     fractal_dimension, trappedness = 1.0, 0.0  # a single step is a line, and free
     if moving and n_steps >= 2:
         diameter = _diameter(r)
-        log_n = np.log(n_steps)
-        denominator = max(log_n + np.log(diameter / path), log_n / _FRACTAL_DIMENSION_MAX)
-        fractal_dimension = float(np.clip(log_n / denominator, 1.0, _FRACTAL_DIMENSION_MAX))
-        # D t from the slope of the first two MSD points (dt cancels), r0 = diameter / 2
-        lag2 = r[2:] - r[:-2]
-        msd2 = np.einsum("ij,ij->", lag2, lag2) / lag2.shape[0]
-        diffusion_time = (msd2 - power) * n_steps / (2 * n_dims)
-        x = max(diffusion_time / (diameter / 2) ** 2, 0.0)
-        trappedness = float(np.clip(1.0 - np.exp(_SAXTON[0] - _SAXTON[1] * x), 0.0, 1.0))
+        fractal_dimension = _fractal_dimension(n_steps, diameter, path)
+        trappedness = _trappedness(r, power, diameter)
 
     long_lag = _GAUSSIANITY_LONG_LAG
     long_disp = r[long_lag:] - r[:-long_lag]
@@ -427,9 +452,7 @@ def _trajectory_features(r: np.ndarray, dt: float, max_lag_fraction: float) -> n
     ]
     features.extend(np.ldexp(steps.std(axis=0), exponent) / dt)
     if n_dims == 3:
-        xy_rms = np.sqrt(np.mean(sq_len - steps[:, 2] ** 2))
-        z_rms = np.sqrt(np.mean(steps[:, 2] ** 2))
-        features.append(z_rms / xy_rms if xy_rms > 0 else 0.0)
+        features.append(_z_xy_speed_ratio(steps, sq_len))
     return np.asarray(features, dtype=float)
 
 
