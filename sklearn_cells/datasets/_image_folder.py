@@ -20,6 +20,7 @@ import numpy as np
 from sklearn.utils import Bunch
 
 from ..metrics._segmentation import check_labels
+from ..utils._optional import import_optional
 from ._particles import _PILLOW, _TIFF, _read_image_file
 
 __all__ = ["load_image_folder", "load_tiff_stack"]
@@ -361,10 +362,7 @@ def load_tiff_stack(path: str | PathLike, *, channel: int | None = None) -> np.n
     if channel is not None and (isinstance(channel, bool)
                                 or not isinstance(channel, numbers.Integral)):
         raise TypeError(f"channel={channel!r} must be an integer channel index or None.")
-    try:
-        import tifffile
-    except ImportError as exc:  # pragma: no cover
-        raise ImportError("Reading TIFF needs tifffile: pip install tifffile") from exc
+    tifffile = import_optional("tifffile", "Reading TIFF", "io")
     try:
         with tifffile.TiffFile(path) as tif:
             series = tif.series[0]

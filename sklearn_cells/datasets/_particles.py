@@ -24,6 +24,7 @@ from scipy import ndimage
 from sklearn.utils import Bunch
 
 from ..image._particles import ParticleImages
+from ..utils._optional import import_optional
 
 __all__ = ["load_particles", "extract_particles", "read_image"]
 
@@ -55,11 +56,7 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix in _TIFF:
-        try:
-            import tifffile
-        except ImportError as exc:  # pragma: no cover
-            raise ImportError("Reading TIFF needs tifffile: pip install tifffile") from exc
-        return np.asarray(tifffile.imread(path))
+        return np.asarray(import_optional("tifffile", "Reading TIFF", "io").imread(path))
     if suffix in _PILLOW:
         try:
             from PIL import Image

@@ -34,7 +34,8 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import ParseError, iterparse
 from sklearn.utils import Bunch
 
-from ._tracks import _check_params, _import_pandas, tracks_from_frame
+from ..utils._optional import import_optional
+from ._tracks import _check_params, tracks_from_frame
 
 __all__ = ["load_trackmate_xml"]
 
@@ -639,7 +640,7 @@ def load_trackmate_xml(
         raise ValueError(f"n_dims must be None, 2 or 3; got {n_dims!r}.")
     if time not in _TIMES:
         raise ValueError(f"time must be 'frame' or 'physical'; got {time!r}.")
-    pd = _import_pandas()
+    pd = import_optional("pandas", "Reading track tables", "io")
     where = _describe(path_or_buffer)
 
     kind, parsed = _parse(path_or_buffer, where, time)

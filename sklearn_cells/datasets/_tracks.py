@@ -21,6 +21,7 @@ import numpy as np
 from sklearn.utils import Bunch
 
 from ..trajectory._validation import check_trajectories
+from ..utils._optional import import_optional
 
 __all__ = ["load_tracks_csv", "tracks_from_frame"]
 
@@ -45,17 +46,6 @@ def _where(path_or_buffer) -> str:
     if isinstance(path_or_buffer, (str, os.PathLike)):
         return f" {os.fspath(path_or_buffer)!r}"
     return ""
-
-
-def _import_pandas():
-    try:
-        import pandas as pd
-    except ImportError as exc:  # pragma: no cover - pandas is in the test extras
-        raise ImportError(
-            "Reading track tables needs pandas: pip install pandas "
-            "(or pip install 'sklearn-cells[io]')."
-        ) from exc
-    return pd
 
 
 def _show(value) -> str:
@@ -575,7 +565,7 @@ def tracks_from_frame(
     >>> tracks.target
     array(['a', 'b'], dtype=object)
     """
-    pd = _import_pandas()
+    pd = import_optional("pandas", "Reading track tables", "io")
     _check_params(min_length, fill_gaps, dt, return_X_y)
     _check_frame(pd, df)
     track_col, time_col, position_cols, explicit = _resolve_columns(df, track_col, time_col,
@@ -709,7 +699,7 @@ def load_tracks_csv(
                                        label_col="label", group_col="donor",
                                        return_X_y=True)
     """
-    pd = _import_pandas()
+    pd = import_optional("pandas", "Reading track tables", "io")
     _check_params(min_length, fill_gaps, dt, return_X_y)
     try:
         # low_memory=False: TrackMate's text header rows would otherwise give

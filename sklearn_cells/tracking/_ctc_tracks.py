@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.utils import Bunch
 
-from ._dependencies import import_tifffile
+from ..utils._optional import import_optional
 from ._detections import tracks_from_labels
 from ._validation import check_label_frames, check_track_table
 
@@ -84,7 +84,7 @@ def write_ctc_tracks(path: str | PathLike, tracks, labels, *, truth: bool = Fals
     >>> sorted(p.name for p in folder.iterdir())[:2]  # doctest: +SKIP
     ['mask000.tif', 'mask001.tif']
     """
-    tifffile = import_tifffile()
+    tifffile = import_optional("tifffile", "Reading and writing Cell Tracking Challenge TIFFs", "io")
     check_track_table(tracks)
     frames, _ = check_label_frames(labels)
     if "sequence_id" in tracks and tracks["sequence_id"].nunique() > 1:
@@ -139,7 +139,7 @@ def read_ctc_tracks(path: str | PathLike) -> Bunch:
     >>> data.tracks.columns.tolist()  # doctest: +SKIP
     ['track_id', 't', 'y', 'x', 'area', 'parent_id']
     """
-    tifffile = import_tifffile()
+    tifffile = import_optional("tifffile", "Reading and writing Cell Tracking Challenge TIFFs", "io")
     folder = Path(path)
     if (folder / "TRA" / "man_track.txt").is_file():
         folder = folder / "TRA"

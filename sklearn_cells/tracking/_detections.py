@@ -10,7 +10,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from ._dependencies import import_pandas
+from ..utils._optional import import_optional
 from ._validation import TRACK_COLUMNS, check_label_frames
 
 __all__ = ["tracks_from_labels"]
@@ -33,7 +33,7 @@ def measure_instances(frames: np.ndarray, sequences: list, *, with_sequence: boo
     Columns ``[sequence_id], t, label, y, x, area, frame``: ``t`` is the time within the
     sequence, ``frame`` the position in ``frames`` (to relabel it later).
     """
-    pd = import_pandas()
+    pd = import_optional("pandas", "Cell tracking", "tracking")
     rows, cols = np.indices(frames.shape[1:]).reshape(2, -1)
     parts = []
     for sid, positions in sequences:

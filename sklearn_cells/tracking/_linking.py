@@ -17,8 +17,8 @@ from sklearn.utils import Bunch
 from sklearn.utils._param_validation import validate_parameter_constraints
 
 from ..base import int_at_least, real_in
+from ..utils._optional import import_optional
 from ._cost import LinkCost
-from ._dependencies import import_laptrack, import_pandas
 from ._detections import measure_instances
 from ._trajectories import tracks_to_trajectories
 from ._validation import TRACK_COLUMNS, check_label_frames
@@ -36,7 +36,7 @@ LINK_CONSTRAINTS = {
 
 def _laptrack_model(max_distance, max_gap, divisions, cost, division_cost):
     """The laptrack model: coordinates are in units of ``max_distance`` (cutoff 1)."""
-    laptrack = import_laptrack()
+    laptrack = import_optional("laptrack", "Cell tracking", "tracking")
     metric = "sqeuclidean" if cost is None else cost
     split_metric = "sqeuclidean" if cost is None else division_cost
     cutoff = 1.0 if cost is None else np.inf  # LinkCost returns inf beyond max_distance
@@ -111,7 +111,7 @@ def _link_sequence(det, n_frames: int, params: dict, frames=None):
 
 
 def _check_detections(detections):
-    pd = import_pandas()
+    pd = import_optional("pandas", "Cell tracking", "tracking")
     if not isinstance(detections, pd.DataFrame):
         raise TypeError(f"detections must be a pandas DataFrame with columns t, y, x; got "
                         f"{type(detections).__name__}.")

@@ -11,6 +11,7 @@ import numpy as np
 from sklearn.utils._param_validation import validate_parameter_constraints
 
 from ..base import int_at_least, real_in
+from ..utils._optional import import_optional
 from ._trajectories import track_keys
 from ._validation import check_track_table
 
@@ -88,7 +89,7 @@ def fill_gaps(tracks):
     >>> fill_gaps(tracks)[["t", "y", "area", "interpolated"]].values.tolist()
     [[0, 0.0, 10.0, False], [1, 1.0, 15.0, True], [2, 2.0, 20.0, False]]
     """
-    pd = _pandas()
+    pd = import_optional("pandas", "Cell tracking", "tracking")
     check_track_table(tracks)
     keys = track_keys(tracks)
     ordered = tracks.sort_values(keys + ["t"], kind="stable").reset_index(drop=True)
@@ -109,12 +110,6 @@ def fill_gaps(tracks):
     filled = pd.concat([ordered] + new_rows, ignore_index=True)
     filled["interpolated"] = filled["interpolated"].astype(bool)
     return filled.sort_values(keys + ["t"], kind="stable").reset_index(drop=True)
-
-
-def _pandas():
-    from ._dependencies import import_pandas
-
-    return import_pandas()
 
 
 def split_at_divisions(tracks, *, max_distance: float = 15.0,

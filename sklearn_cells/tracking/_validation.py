@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..image._temporal import TimelapseFrames, iter_sequences
+from ..utils._optional import import_optional
 
 TRACK_COLUMNS = ["track_id", "t", "y", "x", "area", "parent_id"]
 
@@ -77,11 +78,7 @@ def check_track_table(tracks, *, name: str = "tracks"):
 
     Returns the table (not copied): callers copy before they change anything.
     """
-    try:
-        import pandas as pd
-    except ImportError as exc:  # pragma: no cover - pandas comes with laptrack
-        raise ImportError("Track tables need pandas: pip install 'sklearn-cells[tracking]'."
-                          ) from exc
+    pd = import_optional("pandas", "Cell tracking", "tracking")
     if not isinstance(tracks, pd.DataFrame):
         raise TypeError(
             f"{name} must be a pandas DataFrame with columns {TRACK_COLUMNS}; got "

@@ -20,6 +20,7 @@ import numbers
 import numpy as np
 from scipy import stats as _stats
 
+from ..utils._optional import import_optional
 from ._two_sample import classifier_two_sample_test
 from ._validation import check_trajectories
 
@@ -321,14 +322,7 @@ def compare_trajectory_statistics(
             columns[c] = [np.nan] * (len(columns["statistic"]) - 1) + [value]
     table = {k: np.asarray(v, dtype=object if k == "statistic" else float) for k, v in columns.items()}
     if as_frame:
-        try:
-            import pandas as pd
-        except ImportError as exc:  # pragma: no cover - pandas is in the test extras
-            raise ImportError(
-                "as_frame=True needs pandas; install it (pip install pandas) or use "
-                "the default dict of columns."
-            ) from exc
-        return pd.DataFrame(table)
+        return import_optional("pandas", "as_frame=True", "io").DataFrame(table)
     return table
 
 
