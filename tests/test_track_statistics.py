@@ -184,3 +184,17 @@ def test_float32_under_autocast():
     assert stats.dtype == torch.float32
     torch.testing.assert_close(stats, track_statistics(x))
 
+
+
+def test_the_recurrent_path_sees_clipped_input_the_statistics_do_not():
+    torch.manual_seed(0)
+    module = LSTMSequenceClassifier(n_features=2, n_classes=2).eval()
+    x = torch.randn(1, 20, 2)
+    big, bigger = x.clone(), x.clone()
+    big[0, 5, 0], bigger[0, 5, 0] = 10.0, 1000.0  # both beyond the clip at 5
+    with torch.no_grad():
+        torch.testing.assert_close(module(big), module(bigger))
+        loose = LSTMSequenceClassifier(n_features=2, n_classes=2, input_clip=None).eval()
+        assert not torch.allclose(loose(big), loose(bigger))
+    # the statistics branch is measured on the unclipped steps
+    assert not torch.allclose(track_statistics(big), track_statistics(bigger))

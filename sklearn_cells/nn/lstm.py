@@ -102,6 +102,12 @@ class LSTMSequenceClassifier(nn.Module):
         to [-5, 5].
     feature_hidden : int, default=32
         Units of the feature branch's hidden layer.
+    input_clip : float or None, default=5.0
+        The recurrent layers see the input clipped to ``[-input_clip,
+        input_clip]``, so that a rare huge step cannot destabilise them; the
+        track statistics are measured on the unclipped input, where the
+        jumps of a Lévy walk or a trapped-then-released cell tell classes
+        apart. None: no clipping.
 
     Examples
     --------
@@ -129,8 +135,10 @@ class LSTMSequenceClassifier(nn.Module):
         feature_center=None,
         feature_scale=None,
         feature_hidden: int = 32,
+        input_clip: float | None = 5.0,
     ) -> None:
         super().__init__()
+        self.input_clip = input_clip
         if pooling not in ("mean", "last"):
             raise ValueError(f"pooling must be 'mean' or 'last'; got {pooling!r}.")
         if architecture not in ARCHITECTURES:
@@ -195,7 +203,8 @@ class LSTMSequenceClassifier(nn.Module):
         if lengths is None:
             lengths = torch.full((batch,), n_steps, device=x.device)
         lengths = lengths.to(x.device)
-        summary = self._summary(x, lengths)
+        clipped = x if self.input_clip is None else x.clamp(-self.input_clip, self.input_clip)
+        summary = self._summary(clipped, lengths)
         if self.features is None:
             return self.head(summary)
         if features is None:
